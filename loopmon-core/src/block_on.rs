@@ -1,0 +1,93 @@
+//! [`WatchBlockOn`]: a probe inside the future that `block_on` drives.
+
+use crate::alarm::armed;
+use crate::monitor::Monitor;
+use crate::schedule::Schedule;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::runtime::RuntimeFlavor;
+use tokio::time::Sleep;
+
+/// A future with a probe of its own; made by
+/// [`MonitorHandle::watch_block_on`](crate::MonitorHandle::watch_block_on).
+///
+/// Each time it is polled, it first checks its probe's timer, then polls the inner future. While
+/// the inner future blocks the thread, the timer cannot be served; the lateness is measured on
+/// the next poll and handed to the monitor.
+#[must_use = "futures do nothing unless polled"]
+pub struct WatchBlockOn<F> {
+    future: Pin<Box<F>>,
+    probe: Option<BlockOnProbe>,
+}
+
+struct BlockOnProbe {
+    monitor: Arc<Monitor>,
+    schedule: Schedule,
+    /// Made on the first poll, inside the runtime's context.
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<F: Future> WatchBlockOn<F> {
+    pub(crate) fn new(monitor: Arc<Monitor>, future: F) -> WatchBlockOn<F> {
+        let probe = (monitor.runtime.runtime_flavor() == RuntimeFlavor::MultiThread).then(|| {
+            BlockOnProbe {
+                schedule: Schedule::new(Instant::now(), monitor.interval),
+                monitor,
+                sleep: None,
+            }
+        });
+        WatchBlockOn {
+            future: Box::pin(future),
+            probe,
+        }
+    }
+}
+
+impl<F: Future> Future for WatchBlockOn<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        if let Some(probe) = &mut this.probe {
+            if !probe.poll(cx) {
+                this.probe = None;
+            }
+        }
+        this.future.as_mut().poll(cx)
+    }
+}
+
+impl BlockOnProbe {
+    /// Serves every deadline that has passed; `false` once the monitor is stopped.
+    fn poll(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.monitor.counters.is_stopped() {
+                return false;
+            }
+            let deadline = self.schedule.next();
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(armed(deadline))));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return true;
+            }
+            let now = Instant::now();
+            self.monitor
+                .record_block_on_lag(now.saturating_duration_since(deadline));
+            self.schedule.advance(now);
+            sleep.as_mut().reset(armed(self.schedule.next()));
+        }
+    }
+}
+
+impl<F> fmt::Debug for WatchBlockOn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WatchBlockOn")
+            .field("probing", &self.probe.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,191 @@
+//! [`SleepMonitor`] and its [`Builder`]: configure a monitor, then start it on a runtime.
+
+use crate::alarm::Alarm;
+use crate::callback::{Callback, IntoCallback};
+use crate::error::Error;
+use crate::handle::MonitorHandle;
+use crate::monitor::Monitor;
+use crate::probe;
+use crate::schedule::Schedule;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
+
+/// The interval used when none is given: 100 ms, as in the Python original.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A configured monitor, not yet running: the Python original's `SleepEventLoopMonitor`.
+///
+/// Each interval its probe asks tokio to run it at a deadline and measures how late it ran
+/// (the lag), counts the runtime's alive tasks, and delivers a [`Sample`](crate::Sample) to every
+/// callback.
+///
+/// ```
+/// use loopmon_core::{Sample, SleepMonitor};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), loopmon_core::Error> {
+/// let handle = SleepMonitor::builder()
+///     .interval(Duration::from_millis(10))
+///     .callback(|s: &Sample| println!("lag {:?}, {} tasks", s.lag, s.tasks))
+///     .build()?
+///     .start();
+/// tokio::time::sleep(Duration::from_millis(50)).await;
+/// assert!(handle.ticks() >= 2);
+/// handle.stop();
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SleepMonitor {
+    interval: Duration,
+    callbacks: Vec<Callback>,
+}
+
+impl SleepMonitor {
+    /// A builder with the [`DEFAULT_INTERVAL`] and no callback.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The interval between samples.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Starts monitoring the runtime this is called from.
+    ///
+    /// # Panics
+    ///
+    /// Outside the context of a tokio runtime (use [`install`](Self::install) from there), and
+    /// when the runtime has no timer (`enable_time`), with tokio's message.
+    #[track_caller]
+    pub fn start(self) -> MonitorHandle {
+        match Handle::try_current() {
+            Ok(runtime) => self.install(&runtime),
+            Err(_) => panic!(
+                "`SleepMonitor::start` must be called from the context of a Tokio 1.x runtime; \
+                 from outside one, use `SleepMonitor::install(&handle)`"
+            ),
+        }
+    }
+
+    /// Starts monitoring the runtime of `runtime`, from any thread, including one outside every
+    /// runtime. The runtime may be idle: the probe is spawned onto it and wakes it.
+    ///
+    /// ```
+    /// use loopmon_core::SleepMonitor;
+    /// use std::time::Duration;
+    ///
+    /// let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    /// let handle = SleepMonitor::builder()
+    ///     .interval(Duration::from_millis(5))
+    ///     .build()
+    ///     .unwrap()
+    ///     .install(rt.handle());
+    /// std::thread::sleep(Duration::from_millis(50));
+    /// assert!(handle.ticks() >= 2);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the runtime has no timer (`enable_time`), with tokio's message.
+    #[track_caller]
+    pub fn install(self, runtime: &Handle) -> MonitorHandle {
+        let _context = runtime.enter();
+        let schedule = Schedule::new(Instant::now(), self.interval);
+        let alarm = Alarm::for_current_runtime(&schedule);
+        let monitor = Arc::new(Monitor::new(
+            self.interval,
+            runtime.clone(),
+            self.callbacks,
+        ));
+        let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));
+        monitor.set_probe(task.abort_handle());
+        MonitorHandle::new(monitor)
+    }
+}
+
+/// Builds a [`SleepMonitor`]: `SleepMonitor::builder().interval(..).callback(..).build()`.
+#[derive(Debug)]
+pub struct Builder {
+    interval: Duration,
+    callbacks: Vec<Callback>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            interval: DEFAULT_INTERVAL,
+            callbacks: Vec::new(),
+        }
+    }
+}
+
+impl Builder {
+    /// How often to sample (default [`DEFAULT_INTERVAL`]); between 1 ms and one day.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Adds a callback; may be called any number of times. Any form in
+    /// [`callback`](crate::callback) is accepted.
+    pub fn callback<F, Form>(mut self, callback: F) -> Self
+    where
+        F: IntoCallback<Form>,
+    {
+        self.callbacks.push(callback.into_callback());
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroInterval`], [`Error::IntervalTooShort`] or [`Error::IntervalTooLong`].
+    pub fn build(self) -> Result<SleepMonitor, Error> {
+        Ok(SleepMonitor {
+            interval: Error::check_interval(self.interval)?,
+            callbacks: self.callbacks,
+        })
+    }
+}
+
+/// Starts a monitor on the current runtime: the Python original's `create`.
+///
+/// ```
+/// use chrono::{DateTime, Utc};
+/// use std::time::Duration;
+///
+/// async fn print_lag(lag: Duration, tasks: usize, at: DateTime<Utc>) {
+///     println!("event loop lag: {:.3}, running tasks: {tasks}, at {at}", lag.as_secs_f64());
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let monitor = loopmon_core::create(Duration::from_millis(10), print_lag);
+/// tokio::time::sleep(Duration::from_millis(30)).await;
+/// monitor.stop();
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// If `interval` is rejected by [`Builder::build`], outside a tokio runtime, or on a runtime
+/// without a timer. Use the [`Builder`] to get an `Err` instead.
+#[track_caller]
+pub fn create<F, Form>(interval: Duration, callback: F) -> MonitorHandle
+where
+    F: IntoCallback<Form>,
+{
+    match SleepMonitor::builder()
+        .interval(interval)
+        .callback(callback)
+        .build()
+    {
+        Ok(monitor) => monitor.start(),
+        Err(e) => panic!("loopmon::create: {e}"),
+    }
+}

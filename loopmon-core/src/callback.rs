@@ -1,0 +1,305 @@
+//! The callback registry: the three callback forms, and how one sample reaches each callback.
+//!
+//! Every form is registered the same way ([`Builder::callback`](crate::Builder::callback)):
+//!
+//! | form | signature | runs |
+//! |---|---|---|
+//! | the Python original's | `async fn(lag: Duration, tasks: usize, at: DateTime<Utc>)` | as its own task |
+//! | one sample | `async fn(sample: Sample)` | as its own task |
+//! | synchronous | `Fn(&Sample)` | inline on the probe: keep it quick |
+//!
+//! An async callback has at most one delivery in flight: a sample that arrives while the
+//! previous delivery is still running is skipped and counted
+//! ([`MonitorHandle::skipped`](crate::MonitorHandle::skipped)). A callback that panics is
+//! contained: the monitor keeps going, the first panic of each callback is printed to stderr with
+//! the callback's name, and every panic is counted
+//! ([`MonitorHandle::panics`](crate::MonitorHandle::panics)).
+
+use crate::counters::Counters;
+use crate::sample::Sample;
+use chrono::{DateTime, Utc};
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A registered callback, whatever its form.
+///
+/// Built from a function or closure by [`IntoCallback`]; you rarely name this type, except to
+/// keep a callback in a variable before registering it:
+///
+/// ```
+/// use loopmon_core::{Callback, IntoCallback, Sample};
+///
+/// let cb: Callback = (|s: &Sample| println!("lag {:?}", s.lag)).into_callback();
+/// assert!(cb.name().contains("closure"));
+/// ```
+pub struct Callback {
+    name: &'static str,
+    kind: Kind,
+    /// An async delivery of this callback is in flight.
+    busy: AtomicBool,
+    /// This callback's first panic has been printed.
+    panic_reported: AtomicBool,
+}
+
+enum Kind {
+    Sync(Box<dyn Fn(&Sample) + Send + Sync + 'static>),
+    Async(Box<dyn Fn(Sample) -> BoxFuture + Send + Sync + 'static>),
+}
+
+impl Callback {
+    /// A synchronous callback, run inline on the probe each interval.
+    pub fn sync<F>(f: F) -> Callback
+    where
+        F: Fn(&Sample) + Send + Sync + 'static,
+    {
+        Callback::new(std::any::type_name::<F>(), Kind::Sync(Box::new(f)))
+    }
+
+    /// An async callback taking one [`Sample`], run as its own task each interval.
+    pub fn from_sample<F, Fut>(f: F) -> Callback
+    where
+        F: Fn(Sample) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let make = move |s: Sample| -> BoxFuture { Box::pin(f(s)) };
+        Callback::new(std::any::type_name::<F>(), Kind::Async(Box::new(make)))
+    }
+
+    /// An async callback of the Python original's form `(lag, tasks, at)`, run as its own task.
+    pub fn lag_tasks_at<F, Fut>(f: F) -> Callback
+    where
+        F: Fn(Duration, usize, DateTime<Utc>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let make = move |s: Sample| -> BoxFuture { Box::pin(f(s.lag, s.tasks, s.at)) };
+        Callback::new(std::any::type_name::<F>(), Kind::Async(Box::new(make)))
+    }
+
+    fn new(name: &'static str, kind: Kind) -> Callback {
+        Callback {
+            name,
+            kind,
+            busy: AtomicBool::new(false),
+            panic_reported: AtomicBool::new(false),
+        }
+    }
+
+    /// The callback's type name, as used in panic reports.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether the callback runs inline on the probe (`true`) or as its own task.
+    pub fn is_sync(&self) -> bool {
+        matches!(self.kind, Kind::Sync(_))
+    }
+
+    /// Delivers one sample. Never panics, never blocks on the callback's own work (except a
+    /// synchronous callback's, which runs here).
+    pub(crate) fn deliver(
+        self: &Arc<Self>,
+        sample: &Sample,
+        runtime: &tokio::runtime::Handle,
+        counters: &Arc<Counters>,
+    ) {
+        match &self.kind {
+            Kind::Sync(f) => {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(sample))) {
+                    self.report_panic(payload.as_ref(), counters);
+                }
+            }
+            Kind::Async(make) => {
+                if self.busy.swap(true, Ordering::AcqRel) {
+                    counters.add_skipped();
+                    return;
+                }
+                // The guard releases `busy` and the in-flight count however this ends.
+                let guard = InFlight::new(self.clone(), counters.clone());
+                let sample = *sample;
+                let future = match catch_unwind(AssertUnwindSafe(|| make(sample))) {
+                    Ok(future) => future,
+                    Err(payload) => {
+                        self.report_panic(payload.as_ref(), counters);
+                        return;
+                    }
+                };
+                // Dropped unpolled if the runtime is shutting down: the guard still runs.
+                drop(runtime.spawn(async move {
+                    // No callback body starts after `stop()` has returned.
+                    if guard.counters.is_stopped() {
+                        return;
+                    }
+                    if let Err(payload) = (Contained { future }).await {
+                        guard.callback.report_panic(payload.as_ref(), &guard.counters);
+                    }
+                }));
+            }
+        }
+    }
+
+    fn report_panic(&self, payload: &(dyn Any + Send), counters: &Counters) {
+        counters.add_panic();
+        if !self.panic_reported.swap(true, Ordering::AcqRel) {
+            eprintln!(
+                "loopmon: callback `{}` panicked: {}; the monitor keeps running \
+                 (later panics of this callback are counted, not printed)",
+                self.name,
+                panic_message(payload)
+            );
+        }
+    }
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("name", &self.name)
+            .field("sync", &self.is_sync())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The text of a panic payload, as the default panic hook would print it.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+/// One async delivery in flight: counted while it lives, and its callback marked busy.
+struct InFlight {
+    callback: Arc<Callback>,
+    counters: Arc<Counters>,
+}
+
+impl InFlight {
+    fn new(callback: Arc<Callback>, counters: Arc<Counters>) -> InFlight {
+        counters.enter_delivery();
+        InFlight { callback, counters }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.callback.busy.store(false, Ordering::Release);
+        self.counters.leave_delivery();
+    }
+}
+
+/// Polls a boxed future, turning a panic into an `Err` with its payload.
+struct Contained {
+    future: BoxFuture,
+}
+
+impl Future for Contained {
+    type Output = Result<(), Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| self.future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// Anything that can be registered as a callback: see the [module docs](self) for the forms.
+///
+/// `Form` is a marker that tells the forms apart; it is inferred, you never write it. A closure
+/// needs its argument types written out (`|s: &Sample| ...`,
+/// `|lag: Duration, tasks: usize, at: DateTime<Utc>| async move { ... }`), an `async fn` does not.
+pub trait IntoCallback<Form>: Send + Sync + 'static {
+    /// Wraps `self` into a [`Callback`].
+    fn into_callback(self) -> Callback;
+}
+
+/// The markers that tell the callback forms apart in [`IntoCallback`].
+pub mod form {
+    /// `async fn(Duration, usize, DateTime<Utc>)`: the Python original's form.
+    #[derive(Debug)]
+    pub enum LagTasksAt {}
+    /// `async fn(Sample)`.
+    #[derive(Debug)]
+    pub enum SampleValue {}
+    /// `Fn(&Sample)`: synchronous.
+    #[derive(Debug)]
+    pub enum SampleRef {}
+    /// An already built [`Callback`](super::Callback).
+    #[derive(Debug)]
+    pub enum Built {}
+}
+
+impl<F, Fut> IntoCallback<form::LagTasksAt> for F
+where
+    F: Fn(Duration, usize, DateTime<Utc>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn into_callback(self) -> Callback {
+        Callback::lag_tasks_at(self)
+    }
+}
+
+impl<F, Fut> IntoCallback<form::SampleValue> for F
+where
+    F: Fn(Sample) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn into_callback(self) -> Callback {
+        Callback::from_sample(self)
+    }
+}
+
+impl<F> IntoCallback<form::SampleRef> for F
+where
+    F: Fn(&Sample) + Send + Sync + 'static,
+{
+    fn into_callback(self) -> Callback {
+        Callback::sync(self)
+    }
+}
+
+impl IntoCallback<form::Built> for Callback {
+    fn into_callback(self) -> Callback {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn original(_lag: Duration, _tasks: usize, _at: DateTime<Utc>) {}
+    async fn by_value(_s: Sample) {}
+    fn by_ref(_s: &Sample) {}
+
+    #[test]
+    fn every_form_converts_and_keeps_its_name() {
+        let a = original.into_callback();
+        let b = by_value.into_callback();
+        let c = by_ref.into_callback();
+        assert!(a.name().ends_with("original") && !a.is_sync());
+        assert!(b.name().ends_with("by_value") && !b.is_sync());
+        assert!(c.name().ends_with("by_ref") && c.is_sync());
+    }
+
+    #[test]
+    fn panic_messages_are_extracted() {
+        let p = catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "boom 1");
+        let p = catch_unwind(|| panic!("static")).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "static");
+    }
+}

@@ -1,0 +1,59 @@
+//! [`Counters`]: the figures a monitor keeps about itself, shared with its deliveries.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// What a monitor counts about itself. Shared (in an `Arc`) by the probe, the handle and every
+/// callback delivery in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    ticks: AtomicU64,
+    skipped: AtomicU64,
+    panics: AtomicU64,
+    /// Async deliveries alive: loopmon's own tasks besides the probe.
+    in_flight: AtomicUsize,
+    stopped: AtomicBool,
+    finished: AtomicBool,
+}
+
+impl Counters {
+    pub(crate) fn next_tick(&self) -> u64 {
+        self.ticks.fetch_add(1, Ordering::Relaxed)
+    }
+    pub(crate) fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::Relaxed)
+    }
+    pub(crate) fn add_skipped(&self) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+    pub(crate) fn add_panic(&self) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+    pub(crate) fn enter_delivery(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn leave_delivery(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+    /// Marks the monitor stopped; `true` if it already was.
+    pub(crate) fn stop(&self) -> bool {
+        self.stopped.swap(true, Ordering::AcqRel)
+    }
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+    pub(crate) fn finish(&self) {
+        self.finished.store(true, Ordering::Release);
+    }
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+}

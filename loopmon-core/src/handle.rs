@@ -1,0 +1,141 @@
+//! [`MonitorHandle`] and [`MonitorGuard`]: control a running monitor and read its counters.
+
+use crate::block_on::WatchBlockOn;
+use crate::monitor::Monitor;
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Controls a running monitor. Cheap to clone; every clone controls the same monitor.
+///
+/// **Dropping a handle does not stop the monitor**, just as dropping a tokio `JoinHandle` does
+/// not cancel its task: the monitor runs until [`stop`](Self::stop) or until its runtime shuts
+/// down. Use [`guard`](Self::guard) for a value that stops the monitor when dropped.
+#[derive(Clone)]
+pub struct MonitorHandle {
+    monitor: Arc<Monitor>,
+}
+
+impl MonitorHandle {
+    pub(crate) fn new(monitor: Arc<Monitor>) -> MonitorHandle {
+        MonitorHandle { monitor }
+    }
+
+    /// Stops the monitor. Once this returns, no sample is taken and no callback starts; async
+    /// deliveries already running go on to their end. Idempotent; callable from any thread and
+    /// from within a callback.
+    pub fn stop(&self) {
+        self.monitor.stop();
+    }
+
+    /// `true` until [`stop`](Self::stop) is called or the runtime shuts down.
+    pub fn is_running(&self) -> bool {
+        self.monitor.is_running()
+    }
+
+    /// The interval between samples.
+    pub fn interval(&self) -> Duration {
+        self.monitor.interval
+    }
+
+    /// Samples taken so far.
+    pub fn ticks(&self) -> u64 {
+        self.monitor.counters.ticks()
+    }
+
+    /// Async deliveries skipped because the callback was still busy with an earlier sample.
+    pub fn skipped(&self) -> u64 {
+        self.monitor.counters.skipped()
+    }
+
+    /// Callback panics contained so far.
+    pub fn panics(&self) -> u64 {
+        self.monitor.counters.panics()
+    }
+
+    /// Wraps a future that will be driven by `block_on` with a second probe, so that a
+    /// blocking call inside the future itself is seen.
+    ///
+    /// On a `multi_thread` runtime, `block_on` polls its future on the calling thread, not on a
+    /// worker, so the monitor's probe (a task on the workers) cannot see the future block. The
+    /// wrapped future carries its own probe; its lag reaches the callbacks with the next sample,
+    /// marked [`LagSource::BlockOn`](crate::LagSource::BlockOn). On a `current_thread` runtime
+    /// the future is returned with no second probe: there the runtime probe sees it already.
+    /// `#[loopmon::main]` does this for `main`'s body.
+    ///
+    /// ```
+    /// use loopmon_core::{LagSource, Sample, SleepMonitor};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let handle = SleepMonitor::builder()
+    ///     .interval(Duration::from_millis(20))
+    ///     .callback(move |s: &Sample| log.lock().unwrap().push((s.lag, s.source)))
+    ///     .build()
+    ///     .unwrap()
+    ///     .install(rt.handle());
+    /// rt.block_on(handle.watch_block_on(async {
+    ///     std::thread::sleep(Duration::from_millis(200)); // blocks the main thread
+    ///     tokio::time::sleep(Duration::from_millis(60)).await;
+    /// }));
+    /// let worst = seen.lock().unwrap().iter().copied().max().unwrap();
+    /// assert!(worst.0 >= Duration::from_millis(150));
+    /// assert_eq!(worst.1, LagSource::BlockOn);
+    /// ```
+    pub fn watch_block_on<F: Future>(&self, future: F) -> WatchBlockOn<F> {
+        WatchBlockOn::new(self.monitor.clone(), future)
+    }
+
+    /// Turns this handle into a guard that stops the monitor when dropped.
+    pub fn guard(self) -> MonitorGuard {
+        MonitorGuard { handle: self }
+    }
+}
+
+impl fmt::Debug for MonitorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MonitorHandle")
+            .field("interval", &self.interval())
+            .field("running", &self.is_running())
+            .field("ticks", &self.ticks())
+            .field("skipped", &self.skipped())
+            .field("panics", &self.panics())
+            .finish()
+    }
+}
+
+/// Stops its monitor when dropped. Derefs to the [`MonitorHandle`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let guard = loopmon_core::SleepMonitor::builder().build().unwrap().start().guard();
+/// let handle = guard.clone(); // a plain handle to the same monitor
+/// drop(guard);
+/// assert!(!handle.is_running());
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "dropping the guard stops the monitor at once"]
+pub struct MonitorGuard {
+    handle: MonitorHandle,
+}
+
+impl Deref for MonitorGuard {
+    type Target = MonitorHandle;
+
+    fn deref(&self) -> &MonitorHandle {
+        &self.handle
+    }
+}
+
+impl Drop for MonitorGuard {
+    fn drop(&mut self) {
+        self.handle.stop();
+    }
+}

@@ -1,0 +1,40 @@
+//! Runtime support for [loopmon](https://docs.rs/loopmon): the sleep monitor and the callback
+//! registry. Use it through the `loopmon` crate, which re-exports everything here.
+//!
+//! ```
+//! use loopmon_core::{Sample, SleepMonitor};
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let monitor = SleepMonitor::builder()
+//!     .interval(Duration::from_millis(10))
+//!     .callback(|s: &Sample| println!("lag {:?}", s.lag))
+//!     .build()
+//!     .unwrap()
+//!     .start();
+//! std::thread::sleep(Duration::from_millis(50)); // blocks the runtime: the next sample shows it
+//! tokio::time::sleep(Duration::from_millis(20)).await;
+//! monitor.stop();
+//! # }
+//! ```
+
+mod alarm;
+mod block_on;
+mod builder;
+pub mod callback;
+mod counters;
+mod error;
+mod handle;
+mod monitor;
+mod probe;
+mod sample;
+mod schedule;
+mod ticker;
+
+pub use block_on::WatchBlockOn;
+pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};
+pub use callback::{Callback, IntoCallback};
+pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
+pub use handle::{MonitorGuard, MonitorHandle};
+pub use sample::{LagSource, Sample};

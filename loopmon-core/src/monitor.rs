@@ -1,0 +1,132 @@
+//! [`Monitor`]: one monitor's shared state, and the samples flow's one dispatch point.
+//!
+//! probe → [`Monitor::tick`] → [`Sample`] → callbacks. Whatever consumes samples plugs in
+//! here, never into the probe.
+
+use crate::callback::Callback;
+use crate::counters::Counters;
+use crate::sample::{LagSource, Sample};
+use std::cell::Cell;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::task::AbortHandle;
+
+thread_local! {
+    /// Set while this thread runs a monitor's synchronous callbacks, so that `stop()` called
+    /// from one of them does not wait for the dispatch it is part of.
+    static IN_DISPATCH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The state one monitor shares between its probe(s), its handle and its deliveries.
+pub(crate) struct Monitor {
+    pub(crate) interval: Duration,
+    pub(crate) runtime: Handle,
+    pub(crate) counters: Arc<Counters>,
+    callbacks: Box<[Arc<Callback>]>,
+    /// Held while a sample is dispatched, so that `stop()` can wait for one in progress.
+    dispatch: Mutex<()>,
+    /// The largest lag (ns) the `block_on` probe measured since the last sample.
+    block_on_lag: AtomicU64,
+    /// The probe task, to end it promptly on `stop()`.
+    probe: OnceLock<AbortHandle>,
+}
+
+impl Monitor {
+    pub(crate) fn new(interval: Duration, runtime: Handle, callbacks: Vec<Callback>) -> Monitor {
+        Monitor {
+            interval,
+            runtime,
+            counters: Arc::default(),
+            callbacks: callbacks.into_iter().map(Arc::new).collect(),
+            dispatch: Mutex::new(()),
+            block_on_lag: AtomicU64::new(0),
+            probe: OnceLock::new(),
+        }
+    }
+
+    /// Remembers the probe task; ends it at once if the monitor was stopped meanwhile.
+    pub(crate) fn set_probe(&self, probe: AbortHandle) {
+        let _ = self.probe.set(probe);
+        if self.counters.is_stopped() {
+            self.abort_probe();
+        }
+    }
+
+    fn abort_probe(&self) {
+        if let Some(probe) = self.probe.get() {
+            probe.abort();
+        }
+    }
+
+    /// Records a lag measured by the probe inside `block_on`; the next sample carries it.
+    pub(crate) fn record_block_on_lag(&self, lag: Duration) {
+        let ns = u64::try_from(lag.as_nanos()).unwrap_or(u64::MAX);
+        self.block_on_lag.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    /// The dispatch point: builds this interval's sample from the runtime probe's `lag` and
+    /// delivers it. Allocates nothing unless an async callback is registered.
+    pub(crate) fn tick(&self, lag: Duration) {
+        let _dispatching = self.dispatch.lock().unwrap_or_else(|e| e.into_inner());
+        if self.counters.is_stopped() {
+            return;
+        }
+        let block_on = Duration::from_nanos(self.block_on_lag.swap(0, Ordering::Relaxed));
+        let (lag, source) = if block_on > lag {
+            (block_on, LagSource::BlockOn)
+        } else {
+            (lag, LagSource::Runtime)
+        };
+        // loopmon's own tasks: the probe and the deliveries in flight.
+        let own = 1 + self.counters.in_flight();
+        let tasks = self
+            .runtime
+            .metrics()
+            .num_alive_tasks()
+            .saturating_sub(own);
+        let sample = Sample {
+            lag,
+            tasks,
+            at: chrono::Utc::now(),
+            source,
+            tick: self.counters.next_tick(),
+        };
+        IN_DISPATCH.with(|d| d.set(true));
+        for callback in self.callbacks.iter() {
+            if self.counters.is_stopped() {
+                break;
+            }
+            callback.deliver(&sample, &self.runtime, &self.counters);
+        }
+        IN_DISPATCH.with(|d| d.set(false));
+    }
+
+    /// Stops the monitor: no sample is dispatched and no callback starts once this returns.
+    pub(crate) fn stop(&self) {
+        if self.counters.stop() {
+            return;
+        }
+        self.abort_probe();
+        if !IN_DISPATCH.with(Cell::get) {
+            // Wait for a dispatch in progress on another thread.
+            drop(self.dispatch.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        !self.counters.is_stopped() && !self.counters.is_finished()
+    }
+}
+
+impl fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Monitor")
+            .field("interval", &self.interval)
+            .field("callbacks", &self.callbacks)
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,1 @@
+//! Attribute macros for loopmon (see the `loopmon` crate).

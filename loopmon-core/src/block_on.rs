@@ -1,6 +1,7 @@
 //! [`WatchBlockOn`]: a probe inside the future that `block_on` drives.
 
 use crate::alarm::armed;
+use crate::heartbeat::Heartbeat;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use std::fmt;
@@ -29,6 +30,16 @@ struct BlockOnProbe {
     schedule: Schedule,
     /// Made on the first poll, inside the runtime's context.
     sleep: Option<Pin<Box<Sleep>>>,
+    /// For the stall watchdog, from the first poll on (if the watchdog is on).
+    heartbeat: Option<Arc<Heartbeat>>,
+}
+
+impl Drop for BlockOnProbe {
+    fn drop(&mut self) {
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.retire();
+        }
+    }
 }
 
 impl<F: Future> WatchBlockOn<F> {
@@ -38,6 +49,7 @@ impl<F: Future> WatchBlockOn<F> {
                 schedule: Schedule::new(Instant::now(), monitor.interval),
                 monitor,
                 sleep: None,
+                heartbeat: None,
             }
         });
         WatchBlockOn {
@@ -69,6 +81,11 @@ impl BlockOnProbe {
                 return false;
             }
             let deadline = self.schedule.next();
+            if self.sleep.is_none() {
+                if let Some(watch) = self.monitor.watch.get() {
+                    self.heartbeat = Some(watch.add_block_on(Instant::now(), deadline));
+                }
+            }
             let sleep = self
                 .sleep
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(armed(deadline))));
@@ -79,6 +96,9 @@ impl BlockOnProbe {
             self.monitor
                 .record_block_on_lag(now.saturating_duration_since(deadline));
             self.schedule.advance(now);
+            if let Some(heartbeat) = &self.heartbeat {
+                heartbeat.beat_here(now, self.schedule.next());
+            }
             sleep.as_mut().reset(armed(self.schedule.next()));
         }
     }

@@ -7,6 +7,8 @@ use crate::handle::MonitorHandle;
 use crate::monitor::Monitor;
 use crate::probe;
 use crate::schedule::Schedule;
+use crate::stall::Stall;
+use crate::watch::{OnStall, StallConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
@@ -41,6 +43,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 pub struct SleepMonitor {
     interval: Duration,
     callbacks: Vec<Callback>,
+    stalls: StallConfig,
 }
 
 impl SleepMonitor {
@@ -52,6 +55,11 @@ impl SleepMonitor {
     /// The interval between samples.
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// The stall threshold, or `None` if the stall watchdog is off.
+    pub fn stall_threshold(&self) -> Option<Duration> {
+        self.stalls.enabled.then_some(self.stalls.threshold)
     }
 
     /// Starts monitoring the runtime this is called from.
@@ -96,11 +104,13 @@ impl SleepMonitor {
         let _context = runtime.enter();
         let schedule = Schedule::new(Instant::now(), self.interval);
         let alarm = Alarm::for_current_runtime(&schedule);
-        let monitor = Arc::new(Monitor::new(
-            self.interval,
-            runtime.clone(),
-            self.callbacks,
-        ));
+        let monitor = Arc::new(Monitor::new(self.interval, runtime.clone(), self.callbacks));
+        if let Some(watch) = self
+            .stalls
+            .start(runtime, monitor.counters.clone(), schedule.next())
+        {
+            let _ = monitor.watch.set(watch);
+        }
         let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));
         monitor.set_probe(task.abort_handle());
         MonitorHandle::new(monitor)
@@ -112,6 +122,7 @@ impl SleepMonitor {
 pub struct Builder {
     interval: Duration,
     callbacks: Vec<Callback>,
+    stalls: StallConfig,
 }
 
 impl Default for Builder {
@@ -119,6 +130,7 @@ impl Default for Builder {
         Builder {
             interval: DEFAULT_INTERVAL,
             callbacks: Vec::new(),
+            stalls: StallConfig::default(),
         }
     }
 }
@@ -140,15 +152,51 @@ impl Builder {
         self
     }
 
+    /// How long a runtime thread may go without coming back to the scheduler before the stall
+    /// watchdog reports it (default [`DEFAULT_STALL_THRESHOLD`](crate::DEFAULT_STALL_THRESHOLD)); between 1 ms and one day.
+    ///
+    /// A stall is first reported between `threshold` and `threshold + interval` after it
+    /// began; see [`Stall`].
+    pub fn stall_threshold(mut self, threshold: Duration) -> Self {
+        self.stalls.threshold = threshold;
+        self
+    }
+
+    /// Adds a stall callback; may be called any number of times. Each one gets every [`Stall`]
+    /// report: once when a stall passes the threshold, while it still lasts, and once when it
+    /// ends. With none, reports go to [`report_to_stderr`](crate::report_to_stderr).
+    ///
+    /// Stall callbacks run on the watchdog thread, one after the other: keep them quick (a slow
+    /// one delays the next report of every monitor). One that panics is contained and counted
+    /// ([`MonitorHandle::panics`]).
+    pub fn on_stall<F>(mut self, callback: F) -> Self
+    where
+        F: Fn(&Stall) + Send + Sync + 'static,
+    {
+        self.stalls.on_stall.push(OnStall::new(callback));
+        self
+    }
+
+    /// Turns the stall watchdog on (the default) or off. Off, stalls show only in the samples'
+    /// lag, after they end.
+    pub fn stall_watchdog(mut self, on: bool) -> Self {
+        self.stalls.enabled = on;
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
     ///
-    /// [`Error::ZeroInterval`], [`Error::IntervalTooShort`] or [`Error::IntervalTooLong`].
+    /// [`Error::ZeroInterval`], [`Error::IntervalTooShort`] or [`Error::IntervalTooLong`] for
+    /// the interval; [`Error::StallThresholdTooShort`] or [`Error::StallThresholdTooLong`] for
+    /// the stall threshold.
     pub fn build(self) -> Result<SleepMonitor, Error> {
+        self.stalls.check()?;
         Ok(SleepMonitor {
             interval: Error::check_interval(self.interval)?,
             callbacks: self.callbacks,
+            stalls: self.stalls,
         })
     }
 }

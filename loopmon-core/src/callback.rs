@@ -139,7 +139,9 @@ impl Callback {
                         return;
                     }
                     if let Err(payload) = (Contained { future }).await {
-                        guard.callback.report_panic(payload.as_ref(), &guard.counters);
+                        guard
+                            .callback
+                            .report_panic(payload.as_ref(), &guard.counters);
                     }
                 }));
             }
@@ -169,7 +171,7 @@ impl fmt::Debug for Callback {
 }
 
 /// The text of a panic payload, as the default panic hook would print it.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {

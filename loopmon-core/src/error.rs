@@ -28,6 +28,10 @@ pub enum Error {
     IntervalTooShort(Duration),
     /// The interval was longer than [`MAX_INTERVAL`].
     IntervalTooLong(Duration),
+    /// The stall threshold was shorter than [`MIN_INTERVAL`] (or zero).
+    StallThresholdTooShort(Duration),
+    /// The stall threshold was longer than [`MAX_INTERVAL`].
+    StallThresholdTooLong(Duration),
 }
 
 impl Error {
@@ -45,6 +49,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Checks a stall threshold: `Ok` if the watchdog can run with it.
+    pub fn check_stall_threshold(threshold: Duration) -> Result<Duration, Error> {
+        if threshold < MIN_INTERVAL {
+            Err(Error::StallThresholdTooShort(threshold))
+        } else if threshold > MAX_INTERVAL {
+            Err(Error::StallThresholdTooLong(threshold))
+        } else {
+            Ok(threshold)
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -58,6 +75,14 @@ impl fmt::Display for Error {
             Error::IntervalTooLong(d) => write!(
                 f,
                 "interval of {d:?} is too large to schedule: pass at most one day (`Duration::from_secs(86400)`)"
+            ),
+            Error::StallThresholdTooShort(d) => write!(
+                f,
+                "stall threshold of {d:?} is shorter than 1ms: pass at least `Duration::from_millis(1)`, or turn the watchdog off with `.stall_watchdog(false)`"
+            ),
+            Error::StallThresholdTooLong(d) => write!(
+                f,
+                "stall threshold of {d:?} is too large: pass at most one day (`Duration::from_secs(86400)`)"
             ),
         }
     }
@@ -81,10 +106,24 @@ mod tests {
         );
         assert_eq!(
             Error::check_interval(MAX_INTERVAL + Duration::from_nanos(1)),
-            Err(Error::IntervalTooLong(MAX_INTERVAL + Duration::from_nanos(1)))
+            Err(Error::IntervalTooLong(
+                MAX_INTERVAL + Duration::from_nanos(1)
+            ))
         );
         assert_eq!(Error::check_interval(MIN_INTERVAL), Ok(MIN_INTERVAL));
         assert_eq!(Error::check_interval(MAX_INTERVAL), Ok(MAX_INTERVAL));
+        assert_eq!(
+            Error::check_stall_threshold(Duration::ZERO),
+            Err(Error::StallThresholdTooShort(Duration::ZERO))
+        );
+        assert_eq!(
+            Error::check_stall_threshold(Duration::from_millis(100)),
+            Ok(Duration::from_millis(100))
+        );
+        assert!(matches!(
+            Error::check_stall_threshold(MAX_INTERVAL * 2),
+            Err(Error::StallThresholdTooLong(_))
+        ));
     }
 
     #[test]

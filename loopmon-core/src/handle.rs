@@ -50,7 +50,17 @@ impl MonitorHandle {
         self.monitor.counters.skipped()
     }
 
-    /// Callback panics contained so far.
+    /// Stalls reported so far by the stall watchdog (each counted once, when it starts).
+    pub fn stalls(&self) -> u64 {
+        self.monitor.watch.get().map_or(0, |w| w.stalls())
+    }
+
+    /// The stall threshold, or `None` if the stall watchdog is off.
+    pub fn stall_threshold(&self) -> Option<Duration> {
+        self.monitor.watch.get().map(|w| w.threshold())
+    }
+
+    /// Callback panics contained so far (sample and stall callbacks).
     pub fn panics(&self) -> u64 {
         self.monitor.counters.panics()
     }
@@ -104,6 +114,7 @@ impl fmt::Debug for MonitorHandle {
             .field("running", &self.is_running())
             .field("ticks", &self.ticks())
             .field("skipped", &self.skipped())
+            .field("stalls", &self.stalls())
             .field("panics", &self.panics())
             .finish()
     }

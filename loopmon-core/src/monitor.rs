@@ -6,6 +6,7 @@
 use crate::callback::Callback;
 use crate::counters::Counters;
 use crate::sample::{LagSource, Sample};
+use crate::watch::Watch;
 use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +33,8 @@ pub(crate) struct Monitor {
     block_on_lag: AtomicU64,
     /// The probe task, to end it promptly on `stop()`.
     probe: OnceLock<AbortHandle>,
+    /// The stalls flow's state, when the stall watchdog is on.
+    pub(crate) watch: OnceLock<Arc<Watch>>,
 }
 
 impl Monitor {
@@ -44,6 +47,7 @@ impl Monitor {
             dispatch: Mutex::new(()),
             block_on_lag: AtomicU64::new(0),
             probe: OnceLock::new(),
+            watch: OnceLock::new(),
         }
     }
 
@@ -82,11 +86,7 @@ impl Monitor {
         };
         // loopmon's own tasks: the probe and the deliveries in flight.
         let own = 1 + self.counters.in_flight();
-        let tasks = self
-            .runtime
-            .metrics()
-            .num_alive_tasks()
-            .saturating_sub(own);
+        let tasks = self.runtime.metrics().num_alive_tasks().saturating_sub(own);
         let sample = Sample {
             lag,
             tasks,
@@ -110,6 +110,9 @@ impl Monitor {
             return;
         }
         self.abort_probe();
+        if let Some(watch) = self.watch.get() {
+            watch.stop();
+        }
         if !IN_DISPATCH.with(Cell::get) {
             // Wait for a dispatch in progress on another thread.
             drop(self.dispatch.lock().unwrap_or_else(|e| e.into_inner()));

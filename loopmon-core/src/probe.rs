@@ -28,6 +28,9 @@ pub(crate) fn run(
             let now = Instant::now();
             monitor.tick(now.saturating_duration_since(deadline));
             schedule.advance(now);
+            if let Some(watch) = monitor.watch.get() {
+                watch.on_probe(now, schedule.next());
+            }
         }
     }
 }
@@ -37,5 +40,8 @@ struct Finished(Arc<Monitor>);
 impl Drop for Finished {
     fn drop(&mut self) {
         self.0.counters.finish();
+        if let Some(watch) = self.0.watch.get() {
+            watch.retire();
+        }
     }
 }

@@ -1,0 +1,408 @@
+//! [`Watch`]: one monitor's part in the stalls flow.
+//!
+//! heartbeats and worker samples → [`Watch::check`] (on the watchdog thread) → [`Stall`] →
+//! stall callbacks, or the default reporter.
+//!
+//! What is watched:
+//! - on `current_thread`, the runtime probe's [`Heartbeat`]: the one thread is stalled when the
+//!   probe is overdue by more than the threshold (worker 0);
+//! - on `multi_thread`, each worker by the stuck-worker rule ([`Workers`]); the runtime probe's
+//!   heartbeat only tells the watchdog to look closer (sample every few milliseconds) while the
+//!   probe is overdue, so a runtime saturated by healthy short polls is never reported;
+//! - the heartbeat of each [`WatchBlockOn`](crate::WatchBlockOn) probe: the thread running
+//!   `block_on` (`main`'s body), reported only while the runtime probe is on time, since that
+//!   probe's timer is driven by the workers.
+
+use crate::callback::panic_message;
+use crate::counters::Counters;
+use crate::error::Error;
+use crate::heartbeat::{clock, Heartbeat};
+use crate::hooks;
+use crate::stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
+use crate::watchdog;
+use crate::workers::Workers;
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+thread_local! {
+    /// Set while this thread runs stall callbacks, so that `stop()` called from one of them does
+    /// not wait for the delivery it is part of.
+    static IN_DELIVERY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A stall callback, with what is needed to contain its panics.
+pub(crate) struct OnStall {
+    name: &'static str,
+    f: Box<dyn Fn(&Stall) + Send + Sync + 'static>,
+    panic_reported: AtomicBool,
+}
+
+impl OnStall {
+    pub(crate) fn new<F: Fn(&Stall) + Send + Sync + 'static>(f: F) -> OnStall {
+        OnStall {
+            name: std::any::type_name::<F>(),
+            f: Box::new(f),
+            panic_reported: AtomicBool::new(false),
+        }
+    }
+
+    fn call(&self, stall: &Stall, counters: &Counters) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (self.f)(stall))) {
+            counters.add_panic();
+            if !self.panic_reported.swap(true, Ordering::AcqRel) {
+                eprintln!(
+                    "loopmon: stall callback `{}` panicked: {}; the watchdog keeps running \
+                     (later panics of this callback are counted, not printed)",
+                    self.name,
+                    panic_message(payload.as_ref())
+                );
+            }
+        }
+    }
+}
+
+impl fmt::Debug for OnStall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OnStall").field(&self.name).finish()
+    }
+}
+
+/// The stall part of a monitor's configuration (see the `Builder`'s `stall_*` and `on_stall`).
+#[derive(Debug)]
+pub(crate) struct StallConfig {
+    pub(crate) enabled: bool,
+    pub(crate) threshold: Duration,
+    pub(crate) on_stall: Vec<OnStall>,
+}
+
+impl Default for StallConfig {
+    fn default() -> Self {
+        StallConfig {
+            enabled: true,
+            threshold: DEFAULT_STALL_THRESHOLD,
+            on_stall: Vec::new(),
+        }
+    }
+}
+
+impl StallConfig {
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.enabled {
+            Error::check_stall_threshold(self.threshold)?;
+        }
+        Ok(())
+    }
+
+    /// Starts watching a monitor whose probe was first due at `due`; `None` if disabled.
+    pub(crate) fn start(
+        self,
+        runtime: &Handle,
+        counters: Arc<Counters>,
+        due: Instant,
+    ) -> Option<Arc<Watch>> {
+        if !self.enabled {
+            return None;
+        }
+        let mut reporters = self.on_stall;
+        if reporters.is_empty() {
+            reporters.push(OnStall::new(report_to_stderr));
+        }
+        let fine = (self.threshold / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
+        let watch = Arc::new(Watch {
+            threshold: self.threshold,
+            fine,
+            reporters: reporters.into(),
+            runtime: runtime.clone(),
+            multi_thread: runtime.runtime_flavor() == RuntimeFlavor::MultiThread,
+            counters,
+            probe: Heartbeat::unarmed(due),
+            block_ons: Mutex::new(Vec::new()),
+            workers: Mutex::new(Workers::default()),
+            ongoing: Mutex::new(Vec::new()),
+            delivery: Mutex::new(()),
+            stalls: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+        });
+        watchdog::register(watch.clone());
+        Some(watch)
+    }
+}
+
+/// What a reported stall is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Probe,
+    /// A `block_on` probe, by the address of its heartbeat.
+    BlockOn(usize),
+    Worker(usize),
+}
+
+/// A stall reported as started and not yet as ended.
+#[derive(Debug)]
+struct Ongoing {
+    subject: Subject,
+    /// Last seen responsive (ns).
+    since: u64,
+    thread_name: Option<String>,
+    worker: Option<usize>,
+    task: Option<StallTask>,
+}
+
+impl Ongoing {
+    fn report(&self, kind: StallKind, elapsed: Duration) -> Stall {
+        let mut stall = Stall::new(kind, elapsed);
+        stall.thread_name.clone_from(&self.thread_name);
+        stall.worker = self.worker;
+        stall.task = self.task;
+        stall
+    }
+}
+
+/// One monitor's stall state, shared by its probes, its handle and the watchdog.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    threshold: Duration,
+    /// How often the watchdog looks while a stall is going on or suspected.
+    fine: Duration,
+    reporters: Box<[OnStall]>,
+    runtime: Handle,
+    multi_thread: bool,
+    counters: Arc<Counters>,
+    probe: Heartbeat,
+    block_ons: Mutex<Vec<Arc<Heartbeat>>>,
+    workers: Mutex<Workers>,
+    ongoing: Mutex<Vec<Ongoing>>,
+    /// Held while stall callbacks run, so that `stop()` can wait for a delivery in progress.
+    delivery: Mutex<()>,
+    stalls: AtomicU64,
+    done: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Watch {
+    /// Called by the runtime probe each time it runs, at `now`, next due at `due`. Never waits.
+    pub(crate) fn on_probe(&self, now: Instant, due: Instant) {
+        if !self.multi_thread {
+            self.probe.beat_here(now, due);
+            return;
+        }
+        self.probe.beat(now, due);
+        if let Ok(mut workers) = self.workers.try_lock() {
+            workers.sample(&self.runtime.metrics(), clock::nanos(now));
+            workers.name_current_worker();
+        }
+    }
+
+    /// A heartbeat for a new `block_on` probe, first due at `due`.
+    pub(crate) fn add_block_on(&self, now: Instant, due: Instant) -> Arc<Heartbeat> {
+        let hb = Arc::new(Heartbeat::unarmed(due));
+        hb.beat_here(now, due);
+        lock(&self.block_ons).push(hb.clone());
+        hb
+    }
+
+    /// Stall reports delivered so far (started stalls).
+    pub(crate) fn stalls(&self) -> u64 {
+        self.stalls.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn threshold(&self) -> Duration {
+        self.threshold
+    }
+
+    /// Stops watching: once this returns, no stall callback starts.
+    pub(crate) fn stop(&self) {
+        self.retire();
+        if !IN_DELIVERY.with(Cell::get) {
+            drop(lock(&self.delivery));
+        }
+    }
+
+    /// Stops watching without waiting (the monitor's runtime is shutting down).
+    pub(crate) fn retire(&self) {
+        self.done.store(true, Ordering::Release);
+        watchdog::unregister(self);
+    }
+
+    pub(crate) fn is_over(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+            || self.counters.is_stopped()
+            || self.counters.is_finished()
+    }
+
+    /// Looks at every probe and worker at `now`, reports what started or ended, and says when
+    /// to look again (`None`: never, the monitor is over).
+    pub(crate) fn check(&self, now: Instant) -> Option<Instant> {
+        if self.is_over() {
+            return None;
+        }
+        let now_ns = clock::nanos(now);
+        let mut next = u64::MAX;
+        let mut reports = Vec::new();
+        let mut ongoing = lock(&self.ongoing);
+        let mut look = Look {
+            now: now_ns,
+            threshold: u64::try_from(self.threshold.as_nanos()).unwrap_or(u64::MAX),
+            fine: u64::try_from(self.fine.as_nanos()).unwrap_or(u64::MAX),
+            next: &mut next,
+            ongoing: &mut ongoing,
+            reports: &mut reports,
+        };
+        let probe_overdue = if self.multi_thread {
+            self.probe.is_overdue(look.now, look.threshold, look.next)
+        } else {
+            look.heartbeat(&self.probe, Subject::Probe, Some(0), true, self);
+            false
+        };
+        {
+            let mut block_ons = lock(&self.block_ons);
+            block_ons.retain(|hb| {
+                let subject = Subject::BlockOn(Arc::as_ptr(hb) as usize);
+                if hb.is_retired() {
+                    look.ongoing.retain(|o| o.subject != subject);
+                    return false;
+                }
+                look.heartbeat(hb, subject, None, !probe_overdue, self);
+                true
+            });
+        }
+        if self.multi_thread {
+            let mut workers = lock(&self.workers);
+            workers.sample(&self.runtime.metrics(), now_ns);
+            look.workers(&workers, self);
+        }
+        let fine = probe_overdue || !look.ongoing.is_empty();
+        drop(ongoing);
+        self.deliver(&reports);
+        let mut at = match next {
+            u64::MAX => now + Duration::from_secs(3600),
+            next => clock::instant(next),
+        };
+        if fine {
+            at = at.min(now + self.fine);
+        }
+        Some(at)
+    }
+
+    fn deliver(&self, reports: &[Stall]) {
+        if reports.is_empty() {
+            return;
+        }
+        let _delivering = lock(&self.delivery);
+        IN_DELIVERY.with(|d| d.set(true));
+        for stall in reports {
+            if self.is_over() {
+                break;
+            }
+            if stall.kind == StallKind::Started {
+                self.stalls.fetch_add(1, Ordering::Relaxed);
+            }
+            for reporter in self.reporters.iter() {
+                reporter.call(stall, &self.counters);
+            }
+        }
+        IN_DELIVERY.with(|d| d.set(false));
+    }
+
+    fn thread_name(&self, worker: usize, workers: &Workers) -> Option<String> {
+        hooks::worker_name(&self.runtime, worker).or_else(|| workers.name(worker))
+    }
+}
+
+/// One look of the watchdog at one monitor.
+struct Look<'a> {
+    now: u64,
+    threshold: u64,
+    fine: u64,
+    next: &'a mut u64,
+    ongoing: &'a mut Vec<Ongoing>,
+    reports: &'a mut Vec<Stall>,
+}
+
+impl Look<'_> {
+    fn wake_at(&mut self, at: u64) {
+        *self.next = (*self.next).min(at);
+    }
+
+    fn started(&mut self, stall: Ongoing) {
+        let elapsed = clock::between(stall.since, self.now);
+        self.reports.push(stall.report(StallKind::Started, elapsed));
+        self.ongoing.push(stall);
+    }
+
+    fn ended(&mut self, index: usize, at: u64) {
+        let stall = self.ongoing.swap_remove(index);
+        let elapsed = clock::between(stall.since, at);
+        self.reports.push(stall.report(StallKind::Ended, elapsed));
+    }
+
+    /// A probe's heartbeat as the witness of the thread that runs it.
+    fn heartbeat(
+        &mut self,
+        hb: &Heartbeat,
+        subject: Subject,
+        worker: Option<usize>,
+        may_start: bool,
+        watch: &Watch,
+    ) {
+        if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
+            if let Some(end) = hb.resumed() {
+                self.ended(i, end);
+            }
+            return;
+        }
+        let seen = hb.seen();
+        if !hb.is_overdue(self.now, self.threshold, self.next) {
+            return;
+        }
+        if !may_start || !hb.flag(seen) {
+            // Ambiguous for now, or it just beat: look again soon.
+            self.wake_at(self.now.saturating_add(self.fine));
+            return;
+        }
+        self.started(Ongoing {
+            subject,
+            since: seen,
+            thread_name: hb.thread_name(),
+            worker,
+            task: worker.and_then(|w| hooks::culprit(&watch.runtime, w)),
+        });
+    }
+
+    /// Every worker of a `multi_thread` runtime, by the stuck-worker rule.
+    fn workers(&mut self, workers: &Workers, watch: &Watch) {
+        for w in 0..workers.len() {
+            let subject = Subject::Worker(w);
+            if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
+                match workers.since(w) {
+                    Some(since) if since != self.ongoing[i].since => self.ended(i, since),
+                    _ => {}
+                }
+                continue;
+            }
+            let Some(since) = workers.active_since(w) else {
+                continue;
+            };
+            let deadline = since.saturating_add(self.threshold);
+            if self.now <= deadline {
+                self.wake_at(deadline.saturating_add(1));
+                continue;
+            }
+            self.started(Ongoing {
+                subject,
+                since,
+                thread_name: watch.thread_name(w, workers),
+                worker: Some(w),
+                task: hooks::culprit(&watch.runtime, w),
+            });
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The stall watchdog: one OS thread per process, shared by every monitor that watches for
+//! stalls.
+//!
+//! A monitor on the runtime itself can only report a stall once it is over; a thread outside the
+//! runtime can report it while it lasts. The thread starts with the first watching monitor and
+//! exits when the last one stops. It does not poll on a short period: each round, every
+//! [`Watch`] says when a stall could next begin to matter (a probe's next run plus the
+//! threshold, a worker's last change plus the threshold), and the thread sleeps until the
+//! earliest of those moments, or until a monitor is added or removed. On an idle runtime that is
+//! about one wake-up per threshold. Only while a stall is going on (or a probe is overdue) does it
+//! look every threshold / 10 (between 1 and 10 ms), to notice promptly when it ends.
+
+use crate::watch::Watch;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+/// The watchdog thread's name.
+pub(crate) const THREAD_NAME: &str = "loopmon-watchdog";
+
+/// The longest the watchdog sleeps with nothing to wait for.
+const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+struct Registry {
+    watches: Vec<Arc<Watch>>,
+    /// The watchdog thread, while it runs.
+    thread: Option<Thread>,
+    /// The OS refused a thread once: said so on stderr.
+    spawn_failed: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    watches: Vec::new(),
+    thread: None,
+    spawn_failed: false,
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts watching `watch`, starting the watchdog thread if needed.
+pub(crate) fn register(watch: Arc<Watch>) {
+    let mut registry = registry();
+    registry.watches.push(watch);
+    if let Some(thread) = &registry.thread {
+        thread.unpark();
+        return;
+    }
+    match thread::Builder::new().name(THREAD_NAME.into()).spawn(run) {
+        Ok(handle) => registry.thread = Some(handle.thread().clone()),
+        Err(e) => {
+            registry.watches.clear();
+            if !std::mem::replace(&mut registry.spawn_failed, true) {
+                eprintln!("loopmon: cannot start the stall watchdog thread ({e}); stalls will not be reported");
+            }
+        }
+    }
+}
+
+/// Stops watching `watch`; the watchdog exits if it was the last.
+pub(crate) fn unregister(watch: &Watch) {
+    let mut registry = registry();
+    registry.watches.retain(|w| !std::ptr::eq(&**w, watch));
+    if let Some(thread) = &registry.thread {
+        thread.unpark();
+    }
+}
+
+/// The watchdog thread.
+fn run() {
+    let mut watches = Vec::new();
+    loop {
+        {
+            let mut registry = registry();
+            registry.watches.retain(|w| !w.is_over());
+            if registry.watches.is_empty() {
+                registry.thread = None;
+                return;
+            }
+            watches.extend(registry.watches.iter().cloned());
+        }
+        let now = Instant::now();
+        let mut next = now + MAX_SLEEP;
+        for watch in &watches {
+            if let Some(at) = watch.check(now) {
+                next = next.min(at);
+            }
+        }
+        // Let go of monitors that may end meanwhile.
+        watches.clear();
+        let now = Instant::now();
+        if next > now {
+            thread::park_timeout(next - now);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! [`Workers`]: the stable stuck-worker rule, for `multi_thread` runtimes.
+//!
+//! tokio publishes a worker's counters only when the worker parks and at maintenance (every 61
+//! scheduler ticks), so they freeze while one poll runs. For each worker the table keeps the pair
+//! `(park/unpark count, total busy time)` and the moment a sampler first saw that pair (in nanoseconds of the heartbeat clock). A worker
+//! whose count is even (it is not parked) and whose pair has not changed for longer than the
+//! threshold has been inside one poll (or at most 61 short ones) for that long: it is stuck.
+//!
+//! A saturated but healthy worker runs many short polls without parking; its maintenance still
+//! publishes new busy time every 61 polls, so its pair keeps changing and it is never flagged.
+//!
+//! Samples come from the probe, once per interval, on whatever worker it runs (so an idle
+//! runtime costs the watchdog no extra wake-ups), and from the watchdog itself when it wakes.
+
+use std::time::Duration;
+use tokio::runtime::RuntimeMetrics;
+
+/// What the table knows about one worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    count: u64,
+    busy: Duration,
+    /// When a sampler first saw this pair (ns, [`clock`]).
+    since: u64,
+}
+
+/// The last pair seen for each worker of one runtime.
+#[derive(Debug, Default)]
+pub(crate) struct Workers {
+    seen: Vec<Option<Seen>>,
+    /// Worker thread names, learnt when the probe runs on them.
+    names: Vec<Option<String>>,
+}
+
+impl Workers {
+    /// Reads every worker's counters at `now` (ns).
+    pub(crate) fn sample(&mut self, metrics: &RuntimeMetrics, now: u64) {
+        let n = metrics.num_workers();
+        self.seen.resize(n, None);
+        for (w, seen) in self.seen.iter_mut().enumerate() {
+            let count = metrics.worker_park_unpark_count(w);
+            let busy = metrics.worker_total_busy_duration(w);
+            Self::record(seen, count, busy, now);
+        }
+    }
+
+    fn record(seen: &mut Option<Seen>, count: u64, busy: Duration, now: u64) {
+        match seen {
+            Some(s) if s.count == count && s.busy == busy => {}
+            _ => {
+                *seen = Some(Seen {
+                    count,
+                    busy,
+                    since: now,
+                })
+            }
+        }
+    }
+
+    /// The moment worker `w`'s current pair was first seen, if the worker is not parked.
+    pub(crate) fn active_since(&self, w: usize) -> Option<u64> {
+        match self.seen.get(w).copied().flatten() {
+            Some(s) if s.count % 2 == 0 => Some(s.since),
+            _ => None,
+        }
+    }
+
+    /// The moment worker `w`'s current pair was first seen, parked or not.
+    pub(crate) fn since(&self, w: usize) -> Option<u64> {
+        self.seen.get(w).copied().flatten().map(|s| s.since)
+    }
+
+    /// Remembers the name of the calling thread if it is a worker not yet named. Allocates once
+    /// per worker.
+    pub(crate) fn name_current_worker(&mut self) {
+        let Some(w) = tokio::runtime::worker_index() else {
+            return;
+        };
+        if self.names.len() <= w {
+            self.names.resize(w + 1, None);
+        }
+        if self.names[w].is_none() {
+            self.names[w] = std::thread::current().name().map(String::from);
+        }
+    }
+
+    /// The name of worker `w`'s thread, if the probe has run on it.
+    pub(crate) fn name(&self, w: usize) -> Option<String> {
+        self.names.get(w).cloned().flatten()
+    }
+
+    /// How many workers the table knows.
+    pub(crate) fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn table(pairs: &[(u64, u64)], now: u64, t: &mut Workers) {
+        t.seen.resize(pairs.len(), None);
+        for (seen, &(count, busy)) in t.seen.iter_mut().zip(pairs) {
+            Workers::record(seen, count, Duration::from_nanos(busy), now);
+        }
+    }
+
+    /// The stuck workers at `now` for a threshold of `t_ms`.
+    fn stuck(t: &Workers, now: u64, t_ms: u64) -> Vec<usize> {
+        (0..t.len())
+            .filter(|&w| t.active_since(w).is_some_and(|s| now - s > t_ms * MS))
+            .collect()
+    }
+
+    #[test]
+    fn a_frozen_active_worker_is_stuck_and_a_parked_one_is_not() {
+        let mut t = Workers::default();
+        // Worker 0 active (even count), worker 1 parked (odd count).
+        table(&[(4, 100), (5, 100)], 0, &mut t);
+        table(&[(4, 100), (5, 100)], 50 * MS, &mut t);
+        assert_eq!(stuck(&t, 50 * MS, 100), Vec::<usize>::new());
+        table(&[(4, 100), (5, 100)], 150 * MS, &mut t);
+        assert_eq!(stuck(&t, 150 * MS, 100), vec![0]);
+        // It comes back: the pair changes, the stall is over.
+        table(&[(6, 900), (5, 100)], 160 * MS, &mut t);
+        assert_eq!(t.since(0), Some(160 * MS));
+        assert_eq!(stuck(&t, 200 * MS, 100), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_saturated_worker_is_never_stuck() {
+        // Busy all the time without parking: the count stays even, but maintenance publishes
+        // new busy time every few milliseconds.
+        let mut t = Workers::default();
+        for step in 0..1000u64 {
+            let now = step * 3 * MS;
+            table(&[(2, step * 3 * MS), (2, step * 3 * MS + 1)], now, &mut t);
+            assert!(stuck(&t, now, 100).is_empty(), "flagged at step {step}");
+        }
+    }
+}

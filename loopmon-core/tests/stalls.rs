@@ -1,0 +1,336 @@
+//! The stalls flow: stalls are reported while they happen, once more when they end, and never
+//! for a runtime that is merely busy.
+
+use loopmon_core::{MonitorHandle, SleepMonitor, Stall, StallKind};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const MS: Duration = Duration::from_millis(1);
+
+/// The stalls a monitor reported, with when they were reported.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<(Instant, Stall)>>>);
+
+impl Log {
+    fn push(&self, stall: &Stall) {
+        self.0.lock().unwrap().push((Instant::now(), stall.clone()));
+    }
+    fn all(&self) -> Vec<(Instant, Stall)> {
+        self.0.lock().unwrap().clone()
+    }
+    fn of(&self, kind: StallKind) -> Vec<(Instant, Stall)> {
+        self.all()
+            .into_iter()
+            .filter(|(_, s)| s.kind == kind)
+            .collect()
+    }
+    /// Waits up to `limit` for a report of `kind`.
+    fn wait_for(&self, kind: StallKind, limit: Duration) -> Option<(Instant, Stall)> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(found) = self.of(kind).into_iter().next() {
+                return Some(found);
+            }
+            std::thread::sleep(MS);
+        }
+        None
+    }
+}
+
+fn monitor(log: &Log, interval: Duration, threshold: Duration) -> SleepMonitor {
+    let log = log.clone();
+    SleepMonitor::builder()
+        .interval(interval)
+        .stall_threshold(threshold)
+        .on_stall(move |s: &Stall| log.push(s))
+        .build()
+        .unwrap()
+}
+
+fn multi_thread(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Asserts one stall, started while it lasted and ended with about `blocked` in total.
+fn assert_one_stall(log: &Log, blocked: Duration, interval: Duration) -> Stall {
+    let started = log.of(StallKind::Started);
+    let ended = log.of(StallKind::Ended);
+    assert_eq!(started.len(), 1, "{:?}", log.all());
+    assert_eq!(ended.len(), 1, "{:?}", log.all());
+    let total = ended[0].1.elapsed;
+    assert!(
+        total >= blocked - 20 * MS && total <= blocked + interval + 200 * MS,
+        "blocked {blocked:?}, reported {total:?}"
+    );
+    assert_eq!(started[0].1.worker, ended[0].1.worker);
+    started[0].1.clone()
+}
+
+#[test]
+fn a_blocking_task_on_current_thread_is_reported_while_it_blocks() {
+    let log = Log::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen_during = rt.block_on({
+        let log = log.clone();
+        async move {
+            let handle = monitor(&log, 10 * MS, 100 * MS).start();
+            tokio::time::sleep(50 * MS).await;
+            let during = tokio::spawn({
+                let log = log.clone();
+                async move {
+                    std::thread::sleep(600 * MS);
+                    // Still inside the blocking poll: the watchdog has already reported it.
+                    log.of(StallKind::Started).len()
+                }
+            })
+            .await
+            .unwrap();
+            tokio::time::sleep(100 * MS).await;
+            handle.stop();
+            during
+        }
+    });
+    assert_eq!(
+        seen_during,
+        1,
+        "not reported while blocking: {:?}",
+        log.all()
+    );
+    let stall = assert_one_stall(&log, 600 * MS, 10 * MS);
+    assert_eq!(stall.worker, Some(0));
+    assert_eq!(
+        stall.thread_name.as_deref(),
+        std::thread::current().name(),
+        "the thread driving the runtime"
+    );
+}
+
+#[test]
+fn a_blocking_call_in_main_body_on_multi_thread_is_reported_while_it_blocks() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let seen_during = rt.block_on(handle.watch_block_on({
+        let log = log.clone();
+        async move {
+            tokio::time::sleep(50 * MS).await;
+            std::thread::sleep(600 * MS);
+            let during = log.of(StallKind::Started).len();
+            tokio::time::sleep(100 * MS).await;
+            during
+        }
+    }));
+    handle.stop();
+    assert_eq!(
+        seen_during,
+        1,
+        "not reported while blocking: {:?}",
+        log.all()
+    );
+    let stall = assert_one_stall(&log, 600 * MS, 10 * MS);
+    assert_eq!(stall.worker, None, "the block_on thread is no worker");
+    assert_eq!(stall.thread_name.as_deref(), std::thread::current().name());
+}
+
+#[test]
+fn one_stuck_worker_of_two_is_named_while_the_other_idles() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    std::thread::sleep(50 * MS);
+    let (stuck, seen_during) = rt
+        .block_on(rt.spawn({
+            let log = log.clone();
+            async move {
+                let me = tokio::runtime::worker_index();
+                std::thread::sleep(600 * MS);
+                (me, log.of(StallKind::Started).len())
+            }
+        }))
+        .unwrap();
+    std::thread::sleep(100 * MS);
+    handle.stop();
+    assert!(stuck.is_some());
+    assert_eq!(
+        seen_during,
+        1,
+        "not reported while blocking: {:?}",
+        log.all()
+    );
+    let stall = assert_one_stall(&log, 600 * MS, 10 * MS);
+    assert_eq!(stall.worker, stuck, "the stuck worker, not the idle one");
+}
+
+/// `4 × workers` tasks, each polling for 50 µs at a time, keep every worker busy without
+/// parking for `run`: no stall may be reported.
+fn saturate(rt: &tokio::runtime::Runtime, tasks: usize, run: Duration) {
+    rt.block_on(async {
+        let end = Instant::now() + run;
+        let workers: Vec<_> = (0..tasks)
+            .map(|_| {
+                tokio::spawn(async move {
+                    while Instant::now() < end {
+                        let poll = Instant::now();
+                        while poll.elapsed() < Duration::from_micros(50) {
+                            std::hint::spin_loop();
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_saturated_healthy_multi_thread_runtime_reports_no_stall() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    saturate(&rt, 8, Duration::from_secs(3));
+    assert!(handle.ticks() > 20, "the probe ran: {}", handle.ticks());
+    handle.stop();
+    assert!(log.all().is_empty(), "false stalls: {:?}", log.all());
+}
+
+#[test]
+fn a_saturated_healthy_current_thread_runtime_reports_no_stall() {
+    let log = Log::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    saturate(&rt, 4, Duration::from_secs(2));
+    handle.stop();
+    assert!(log.all().is_empty(), "false stalls: {:?}", log.all());
+}
+
+#[test]
+fn an_interval_longer_than_the_threshold_is_no_stall() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 700 * MS, 50 * MS).install(rt.handle());
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ct_handle = monitor(&log, 700 * MS, 50 * MS).install(ct.handle());
+    let driver = std::thread::spawn(move || {
+        ct.block_on(async { tokio::time::sleep(1600 * MS).await });
+    });
+    rt.block_on(handle.watch_block_on(async {
+        tokio::time::sleep(1600 * MS).await;
+    }));
+    driver.join().unwrap();
+    assert!(handle.ticks() >= 2 && ct_handle.ticks() >= 2);
+    handle.stop();
+    ct_handle.stop();
+    assert!(log.all().is_empty(), "false stalls: {:?}", log.all());
+}
+
+#[test]
+fn a_panicking_stall_callback_is_contained_and_counted() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle: MonitorHandle = SleepMonitor::builder()
+        .interval(10 * MS)
+        .stall_threshold(50 * MS)
+        .on_stall(|_: &Stall| panic!("stall callback fails"))
+        .on_stall({
+            let log = log.clone();
+            move |s: &Stall| log.push(s)
+        })
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    for _ in 0..2 {
+        rt.block_on(rt.spawn(async { std::thread::sleep(250 * MS) }))
+            .unwrap();
+        std::thread::sleep(100 * MS);
+    }
+    handle.stop();
+    assert_eq!(handle.panics(), 4, "two stalls, each started and ended");
+    assert_eq!(log.of(StallKind::Started).len(), 2, "{:?}", log.all());
+    assert_eq!(log.of(StallKind::Ended).len(), 2, "{:?}", log.all());
+    assert_eq!(handle.stalls(), 2);
+}
+
+#[test]
+fn stop_during_a_stall_ends_the_reports() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 10 * MS, 50 * MS).install(rt.handle());
+    std::thread::sleep(30 * MS);
+    let blocker = rt.spawn(async { std::thread::sleep(600 * MS) });
+    assert!(log.wait_for(StallKind::Started, 2000 * MS).is_some());
+    handle.stop();
+    rt.block_on(blocker).unwrap();
+    std::thread::sleep(100 * MS);
+    assert_eq!(log.of(StallKind::Ended).len(), 0, "reported after stop");
+    assert!(!handle.is_running());
+}
+
+#[test]
+fn the_watchdog_can_be_turned_off_and_thresholds_are_checked() {
+    let rt = multi_thread(1);
+    let handle = SleepMonitor::builder()
+        .stall_watchdog(false)
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    assert_eq!(handle.stall_threshold(), None);
+    let err = SleepMonitor::builder()
+        .stall_threshold(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(err
+        .to_string()
+        .starts_with("stall threshold of 0ns is shorter than 1ms"));
+    let on = SleepMonitor::builder().build().unwrap();
+    assert_eq!(
+        on.stall_threshold(),
+        Some(loopmon_core::DEFAULT_STALL_THRESHOLD)
+    );
+}
+
+/// Under `--cfg tokio_unstable` (`RUSTFLAGS="--cfg tokio_unstable" cargo test`), the poll hooks
+/// name the task that blocks and where it was spawned; without it they do nothing.
+#[test]
+fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
+    let log = Log::default();
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    loopmon_core::install_poll_hooks(&mut builder)
+        .worker_threads(2)
+        .enable_all();
+    let rt = builder.build().unwrap();
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    std::thread::sleep(30 * MS);
+    let line = line!() + 1;
+    let task = rt.spawn(async { std::thread::sleep(400 * MS) });
+    let id = task.id();
+    rt.block_on(task).unwrap();
+    std::thread::sleep(50 * MS);
+    handle.stop();
+    let started = log.of(StallKind::Started);
+    assert_eq!(started.len(), 1, "{:?}", log.all());
+    if cfg!(tokio_unstable) {
+        let culprit = started[0].1.task.expect("the culprit is known");
+        assert_eq!(culprit.id, id);
+        assert_eq!(culprit.spawned_at.line(), line);
+        assert!(culprit.spawned_at.file().ends_with("stalls.rs"));
+        assert!(started[0].1.to_string().contains("stalls.rs"));
+    } else {
+        assert_eq!(started[0].1.task, None);
+    }
+}

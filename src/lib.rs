@@ -51,6 +51,67 @@
 //! on the main thread, not on a worker, where the probe task cannot see it:
 //! [`MonitorHandle::watch_block_on`] adds a second probe inside that future.
 //!
+//! # Stalls, reported while they happen
+//!
+//! The samples report a blocking call only after it returns. The **stall watchdog**, one OS
+//! thread per process shared by all monitors, reports it while it is still blocking: once a
+//! runtime thread has not come back to the scheduler for longer than the stall threshold
+//! ([`DEFAULT_STALL_THRESHOLD`], 500 ms; [`Builder::stall_threshold`]), and once more when it
+//! ends, with its whole duration. Each [`Stall`] says which thread: the worker index on
+//! `multi_thread`, worker 0 on `current_thread`, or the `block_on` thread (`main`'s body, when
+//! wrapped by [`MonitorHandle::watch_block_on`]). On a runtime built with
+//! [`install_poll_hooks`] under `--cfg tokio_unstable`, it also names the task being polled and
+//! where it was spawned. Reports go to [`Builder::on_stall`] callbacks, or to stderr
+//! ([`report_to_stderr`]) when there are none; [`Builder::stall_watchdog`] turns it off.
+//!
+//! ```
+//! use loopmon::{SleepMonitor, Stall, StallKind};
+//! use std::sync::{Arc, Mutex};
+//! use std::time::Duration;
+//!
+//! let reports = Arc::new(Mutex::new(Vec::new()));
+//! let log = reports.clone();
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! let seen_while_blocked = rt.block_on(async move {
+//!     let monitor = SleepMonitor::builder()
+//!         .interval(Duration::from_millis(10))
+//!         .stall_threshold(Duration::from_millis(100))
+//!         .on_stall(move |stall: &Stall| log.lock().unwrap().push(stall.clone()))
+//!         .build()
+//!         .unwrap()
+//!         .start();
+//!     tokio::time::sleep(Duration::from_millis(20)).await;
+//!     std::thread::sleep(Duration::from_millis(400)); // blocks the runtime
+//!     let seen = reports.lock().unwrap().clone(); // reported while it blocked
+//!     tokio::time::sleep(Duration::from_millis(50)).await;
+//!     monitor.stop();
+//!     seen
+//! });
+//! assert_eq!(seen_while_blocked[0].kind, StallKind::Started);
+//! assert_eq!(seen_while_blocked[0].worker, Some(0));
+//! ```
+//!
+//! Which threads are watched, and how:
+//! - `current_thread`: the probe publishes a heartbeat each time it runs, with the moment it
+//!   expects to run next; the thread is stalled once the probe is overdue by more than the
+//!   threshold (so an interval longer than the threshold is no stall).
+//! - `multi_thread` workers: tokio's per-worker counters (park/unpark count and busy time)
+//!   freeze while a worker is inside one poll; a worker that is not parked and whose counters
+//!   have not moved for longer than the threshold is stuck. A runtime saturated by many short
+//!   polls keeps publishing its counters and is not reported (its lag is, in the samples). A
+//!   worker running up to 61 polls in a row that together exceed the threshold without
+//!   parking can be reported too.
+//! - the `block_on` thread: the probe added by [`MonitorHandle::watch_block_on`] publishes a
+//!   heartbeat while the future is polled; it is reported only while the runtime's own probe is
+//!   on time (its timer is driven by the workers).
+//!
+//! A stall is first reported between `threshold` and `threshold + interval` after it began.
+//! Its duration counts from the last moment the thread was seen responsive, up to one interval
+//! before the stall began. A monitor stopped (or whose runtime shuts down) during a stall
+//! reports no end. A `current_thread` runtime is watched only while something drives it
+//! (`block_on`): once its probe has run, a pause of more than the threshold between two
+//! `block_on` calls is reported as a stall, as the samples report it as lag.
+//!
 //! # Paused clock
 //!
 //! Under tokio's paused clock (`start_paused = true` in tests, or `tokio::time::pause()`), a
@@ -62,6 +123,9 @@ pub use loopmon_core::callback;
 pub use loopmon_core::{
     create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
     SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
+};
+pub use loopmon_core::{
+    install_poll_hooks, report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD,
 };
 
 /// What the macros' generated code calls. Not public API: anything here may change in any

@@ -24,6 +24,11 @@ impl Log {
             .filter(|(_, s)| s.kind == kind)
             .collect()
     }
+    /// How many stalls of `worker` were reported started.
+    fn started(&self, worker: Option<usize>) -> usize {
+        let started = self.of(StallKind::Started).into_iter();
+        started.filter(|(_, s)| s.worker == worker).count()
+    }
     /// Waits up to `limit` for a report of `kind`.
     fn wait_for(&self, kind: StallKind, limit: Duration) -> Option<(Instant, Stall)> {
         let start = Instant::now();
@@ -55,15 +60,25 @@ fn multi_thread(workers: usize) -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Asserts one stall, started while it lasted and ended with about `blocked` in total.
-fn assert_one_stall(log: &Log, blocked: Duration, interval: Duration) -> Stall {
-    let started = log.of(StallKind::Started);
-    let ended = log.of(StallKind::Ended);
+/// Asserts one stall of `worker`, ended with about `blocked` in total. Stalls of other threads
+/// are ignored: on a loaded machine the OS may keep one off the CPU for longer than the
+/// threshold, and that is a stall too.
+fn assert_one_stall(
+    log: &Log,
+    worker: Option<usize>,
+    blocked: Duration,
+    interval: Duration,
+) -> Stall {
+    let of = |kind| -> Vec<_> {
+        let all = log.of(kind).into_iter();
+        all.filter(|(_, s)| s.worker == worker).collect()
+    };
+    let (started, ended) = (of(StallKind::Started), of(StallKind::Ended));
     assert_eq!(started.len(), 1, "{:?}", log.all());
     assert_eq!(ended.len(), 1, "{:?}", log.all());
     let total = ended[0].1.elapsed;
     assert!(
-        total >= blocked - 20 * MS && total <= blocked + interval + 200 * MS,
+        total >= blocked - interval - 100 * MS && total <= blocked + interval + 200 * MS,
         "blocked {blocked:?}, reported {total:?}"
     );
     assert_eq!(started[0].1.worker, ended[0].1.worker);
@@ -80,14 +95,14 @@ fn a_blocking_task_on_current_thread_is_reported_while_it_blocks() {
     let seen_during = rt.block_on({
         let log = log.clone();
         async move {
-            let handle = monitor(&log, 10 * MS, 100 * MS).start();
+            let handle = monitor(&log, 10 * MS, 200 * MS).start();
             tokio::time::sleep(50 * MS).await;
             let during = tokio::spawn({
                 let log = log.clone();
                 async move {
                     std::thread::sleep(600 * MS);
                     // Still inside the blocking poll: the watchdog has already reported it.
-                    log.of(StallKind::Started).len()
+                    log.started(Some(0))
                 }
             })
             .await
@@ -103,8 +118,7 @@ fn a_blocking_task_on_current_thread_is_reported_while_it_blocks() {
         "not reported while blocking: {:?}",
         log.all()
     );
-    let stall = assert_one_stall(&log, 600 * MS, 10 * MS);
-    assert_eq!(stall.worker, Some(0));
+    let stall = assert_one_stall(&log, Some(0), 600 * MS, 10 * MS);
     assert_eq!(
         stall.thread_name.as_deref(),
         std::thread::current().name(),
@@ -116,13 +130,13 @@ fn a_blocking_task_on_current_thread_is_reported_while_it_blocks() {
 fn a_blocking_call_in_main_body_on_multi_thread_is_reported_while_it_blocks() {
     let log = Log::default();
     let rt = multi_thread(2);
-    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let handle = monitor(&log, 10 * MS, 200 * MS).install(rt.handle());
     let seen_during = rt.block_on(handle.watch_block_on({
         let log = log.clone();
         async move {
             tokio::time::sleep(50 * MS).await;
             std::thread::sleep(600 * MS);
-            let during = log.of(StallKind::Started).len();
+            let during = log.started(None);
             tokio::time::sleep(100 * MS).await;
             during
         }
@@ -134,8 +148,8 @@ fn a_blocking_call_in_main_body_on_multi_thread_is_reported_while_it_blocks() {
         "not reported while blocking: {:?}",
         log.all()
     );
-    let stall = assert_one_stall(&log, 600 * MS, 10 * MS);
-    assert_eq!(stall.worker, None, "the block_on thread is no worker");
+    // The block_on thread is no worker.
+    let stall = assert_one_stall(&log, None, 600 * MS, 10 * MS);
     assert_eq!(stall.thread_name.as_deref(), std::thread::current().name());
 }
 
@@ -143,7 +157,7 @@ fn a_blocking_call_in_main_body_on_multi_thread_is_reported_while_it_blocks() {
 fn one_stuck_worker_of_two_is_named_while_the_other_idles() {
     let log = Log::default();
     let rt = multi_thread(2);
-    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let handle = monitor(&log, 10 * MS, 200 * MS).install(rt.handle());
     std::thread::sleep(50 * MS);
     let (stuck, seen_during) = rt
         .block_on(rt.spawn({
@@ -151,7 +165,7 @@ fn one_stuck_worker_of_two_is_named_while_the_other_idles() {
             async move {
                 let me = tokio::runtime::worker_index();
                 std::thread::sleep(600 * MS);
-                (me, log.of(StallKind::Started).len())
+                (me, log.started(me))
             }
         }))
         .unwrap();
@@ -164,12 +178,20 @@ fn one_stuck_worker_of_two_is_named_while_the_other_idles() {
         "not reported while blocking: {:?}",
         log.all()
     );
-    let stall = assert_one_stall(&log, 600 * MS, 10 * MS);
-    assert_eq!(stall.worker, stuck, "the stuck worker, not the idle one");
+    assert_one_stall(&log, stuck, 600 * MS, 10 * MS);
+    let idle = stuck.map(|w| 1 - w);
+    let idle_reports = log.all().iter().filter(|(_, s)| s.worker == idle).count();
+    assert!(
+        idle_reports <= 2,
+        "the idle worker reported: {:?}",
+        log.all()
+    );
 }
 
 /// `4 × workers` tasks, each polling for 50 µs at a time, keep every worker busy without
-/// parking for `run`: no stall may be reported.
+/// parking for `run`: no stall may be reported. (The threshold is 500 ms, well above what the
+/// OS of a loaded machine may take from a thread, and still far above the ~3 ms between two
+/// publications of a saturated worker's counters.)
 fn saturate(rt: &tokio::runtime::Runtime, tasks: usize, run: Duration) {
     rt.block_on(async {
         let end = Instant::now() + run;
@@ -196,7 +218,7 @@ fn saturate(rt: &tokio::runtime::Runtime, tasks: usize, run: Duration) {
 fn a_saturated_healthy_multi_thread_runtime_reports_no_stall() {
     let log = Log::default();
     let rt = multi_thread(2);
-    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let handle = monitor(&log, 10 * MS, 500 * MS).install(rt.handle());
     saturate(&rt, 8, Duration::from_secs(3));
     assert!(handle.ticks() > 20, "the probe ran: {}", handle.ticks());
     handle.stop();
@@ -210,7 +232,7 @@ fn a_saturated_healthy_current_thread_runtime_reports_no_stall() {
         .enable_all()
         .build()
         .unwrap();
-    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let handle = monitor(&log, 10 * MS, 500 * MS).install(rt.handle());
     saturate(&rt, 4, Duration::from_secs(2));
     handle.stop();
     assert!(log.all().is_empty(), "false stalls: {:?}", log.all());
@@ -245,7 +267,7 @@ fn a_panicking_stall_callback_is_contained_and_counted() {
     let rt = multi_thread(2);
     let handle: MonitorHandle = SleepMonitor::builder()
         .interval(10 * MS)
-        .stall_threshold(50 * MS)
+        .stall_threshold(100 * MS)
         .on_stall(|_: &Stall| panic!("stall callback fails"))
         .on_stall({
             let log = log.clone();
@@ -255,29 +277,33 @@ fn a_panicking_stall_callback_is_contained_and_counted() {
         .unwrap()
         .install(rt.handle());
     for _ in 0..2 {
-        rt.block_on(rt.spawn(async { std::thread::sleep(250 * MS) }))
+        rt.block_on(rt.spawn(async { std::thread::sleep(400 * MS) }))
             .unwrap();
         std::thread::sleep(100 * MS);
     }
     handle.stop();
-    assert_eq!(handle.panics(), 4, "two stalls, each started and ended");
-    assert_eq!(log.of(StallKind::Started).len(), 2, "{:?}", log.all());
-    assert_eq!(log.of(StallKind::Ended).len(), 2, "{:?}", log.all());
-    assert_eq!(handle.stalls(), 2);
+    // Two stalls at least (more if the OS kept a worker off the CPU), each started and ended;
+    // the panicking callback panicked on every report and the other one still got them all.
+    let started = log.of(StallKind::Started).len();
+    assert!(started >= 2, "{:?}", log.all());
+    assert_eq!(log.of(StallKind::Ended).len(), started, "{:?}", log.all());
+    assert_eq!(handle.panics(), 2 * started as u64);
+    assert_eq!(handle.stalls(), started as u64);
 }
 
 #[test]
 fn stop_during_a_stall_ends_the_reports() {
     let log = Log::default();
     let rt = multi_thread(2);
-    let handle = monitor(&log, 10 * MS, 50 * MS).install(rt.handle());
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
     std::thread::sleep(30 * MS);
     let blocker = rt.spawn(async { std::thread::sleep(600 * MS) });
     assert!(log.wait_for(StallKind::Started, 2000 * MS).is_some());
     handle.stop();
+    let reports_at_stop = log.all().len();
     rt.block_on(blocker).unwrap();
     std::thread::sleep(100 * MS);
-    assert_eq!(log.of(StallKind::Ended).len(), 0, "reported after stop");
+    assert_eq!(log.all().len(), reports_at_stop, "reported after stop");
     assert!(!handle.is_running());
 }
 
@@ -314,7 +340,7 @@ fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
         .worker_threads(2)
         .enable_all();
     let rt = builder.build().unwrap();
-    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let handle = monitor(&log, 10 * MS, 200 * MS).install(rt.handle());
     std::thread::sleep(30 * MS);
     let line = line!() + 1;
     let task = rt.spawn(async { std::thread::sleep(400 * MS) });
@@ -323,14 +349,17 @@ fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
     std::thread::sleep(50 * MS);
     handle.stop();
     let started = log.of(StallKind::Started);
-    assert_eq!(started.len(), 1, "{:?}", log.all());
+    assert!(!started.is_empty(), "{:?}", log.all());
     if cfg!(tokio_unstable) {
-        let culprit = started[0].1.task.expect("the culprit is known");
-        assert_eq!(culprit.id, id);
+        let (_, stall) = started
+            .iter()
+            .find(|(_, s)| s.task.is_some_and(|t| t.id == id))
+            .expect("the culprit is named");
+        let culprit = stall.task.unwrap();
         assert_eq!(culprit.spawned_at.line(), line);
         assert!(culprit.spawned_at.file().ends_with("stalls.rs"));
-        assert!(started[0].1.to_string().contains("stalls.rs"));
+        assert!(stall.to_string().contains("stalls.rs"));
     } else {
-        assert_eq!(started[0].1.task, None);
+        assert!(started.iter().all(|(_, s)| s.task.is_none()));
     }
 }

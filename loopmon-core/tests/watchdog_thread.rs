@@ -34,7 +34,7 @@ fn counting(started: &Arc<AtomicU64>, ended: &Arc<AtomicU64>) -> SleepMonitor {
     let (s, e) = (started.clone(), ended.clone());
     SleepMonitor::builder()
         .interval(10 * MS)
-        .stall_threshold(50 * MS)
+        .stall_threshold(100 * MS)
         .on_stall(move |stall: &Stall| {
             let count = if stall.kind == StallKind::Started {
                 &s
@@ -80,20 +80,27 @@ fn the_watchdog_thread_lives_only_while_a_monitor_watches() {
     let handle = counting(&started, &ended).install(rt.handle());
     std::thread::sleep(30 * MS);
     let blocker = rt.spawn(async { std::thread::sleep(500 * MS) });
-    assert!(wait_until(2000 * MS, || started.load(Ordering::SeqCst) == 1));
+    assert!(wait_until(2000 * MS, || started.load(Ordering::SeqCst) >= 1));
     handle.stop();
     assert!(
         wait_until(1000 * MS, || watchdogs() == 0),
         "watchdog left running"
     );
+    let ended_at_stop = ended.load(Ordering::SeqCst);
     rt.block_on(blocker).unwrap();
-    assert_eq!(ended.load(Ordering::SeqCst), 0);
+    std::thread::sleep(50 * MS);
+    assert_eq!(
+        ended.load(Ordering::SeqCst),
+        ended_at_stop,
+        "reported after stop"
+    );
 
     // The runtime shuts down in the middle of a stall: no panic, no thread left.
     let handle = counting(&started, &ended).install(rt.handle());
     std::thread::sleep(30 * MS);
+    let before = started.load(Ordering::SeqCst);
     drop(rt.spawn(async { std::thread::sleep(500 * MS) }));
-    assert!(wait_until(2000 * MS, || started.load(Ordering::SeqCst) == 2));
+    assert!(wait_until(2000 * MS, || started.load(Ordering::SeqCst) > before));
     rt.shutdown_background();
     assert!(wait_until(1000 * MS, || !handle.is_running()));
     assert!(

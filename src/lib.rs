@@ -105,9 +105,8 @@
 //!   heartbeat while the future is polled; it is reported only while the runtime's own probe is
 //!   on time (its timer is driven by the workers).
 //!
-//! A stall is first reported between `threshold` and `threshold + interval` after it began.
-//! Its duration counts from the last moment the thread was seen responsive, up to one interval
-//! before the stall began. A monitor stopped (or whose runtime shuts down) during a stall
+//! A stall is first reported between `threshold` and `threshold + interval` after it began,
+//! and its reported duration is within one interval of the truth (see [`Stall::elapsed`]). A monitor stopped (or whose runtime shuts down) during a stall
 //! reports no end. A `current_thread` runtime is watched only while something drives it
 //! (`block_on`): once its probe has run, a pause of more than the threshold between two
 //! `block_on` calls is reported as a stall, as the samples report it as lag.

@@ -5,12 +5,13 @@
 //! `now > next + threshold`: judging by the expected next run rather than by the last one, a
 //! probe whose interval is longer than the threshold is never taken for stalled.
 //!
-//! Publishing is a few relaxed atomic stores: no lock, no allocation (except once per thread,
-//! to remember the name of the thread that runs the probe).
+//! Publishing is a few atomic stores: no allocation, and no lock except, when the probe moves
+//! to another thread, an uncontended one to remember which thread runs it.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// Instants as nanoseconds since a process-wide origin, so that they fit in an `AtomicU64`.
@@ -57,8 +58,8 @@ pub(crate) struct Heartbeat {
     resumed: AtomicU64,
     /// The probe will not beat again (its future was dropped).
     retired: AtomicBool,
-    /// The name of the thread that last ran the probe, and which thread that was.
-    thread: Mutex<Option<String>>,
+    /// The thread that last ran the probe, and its token.
+    thread: Mutex<Option<Thread>>,
     thread_token: AtomicU64,
 }
 
@@ -109,8 +110,7 @@ impl Heartbeat {
     pub(crate) fn beat_here(&self, now: Instant, due: Instant) {
         let token = thread_token();
         if self.thread_token.swap(token, Ordering::Relaxed) != token {
-            let name = std::thread::current().name().map(String::from);
-            *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = name;
+            *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
         }
         self.beat(now, due);
     }
@@ -148,10 +148,8 @@ impl Heartbeat {
 
     /// The name of the thread that last ran the probe, if it has one.
     pub(crate) fn thread_name(&self) -> Option<String> {
-        self.thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        thread.as_ref()?.name().map(String::from)
     }
 
     /// Marks a stall that began after the beat at `seen`. `false` if the probe beat meanwhile:

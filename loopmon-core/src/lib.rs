@@ -1,5 +1,6 @@
-//! Runtime support for [loopmon](https://docs.rs/loopmon): the sleep monitor and the callback
-//! registry. Use it through the `loopmon` crate, which re-exports everything here.
+//! Runtime support for [loopmon](https://docs.rs/loopmon): the sleep monitor, the callback
+//! registry and the stall watchdog. Use it through the `loopmon` crate, which re-exports
+//! everything here.
 //!
 //! ```
 //! use loopmon_core::{Sample, SleepMonitor};

@@ -34,9 +34,13 @@ pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(500);
 pub struct Stall {
     /// Whether the stall is going on or has ended.
     pub kind: StallKind,
-    /// How long the thread has been stalled (`Started`: so far; `Ended`: in total), counted
-    /// from the last moment it was seen responsive. That moment comes before the stall began
-    /// by up to one monitor interval, so `elapsed` may exceed the true stall by that much.
+    /// How long the thread has been stalled (`Started`: so far; `Ended`: in total).
+    ///
+    /// For a thread watched by a probe (a `current_thread` runtime, the `block_on` thread) it
+    /// counts from the probe's last run, which came up to one monitor interval before the stall
+    /// began: `elapsed` may exceed the stall by up to one interval. For a `multi_thread` worker
+    /// it counts from the first moment loopmon saw the worker's counters frozen, up to one
+    /// interval after the stall began: `elapsed` may fall short by up to one interval.
     pub elapsed: Duration,
     /// The name of the stalled thread, when known.
     pub thread_name: Option<String>,

@@ -122,7 +122,7 @@ impl StallConfig {
             counters,
             probe: Heartbeat::unarmed(due),
             block_ons: Mutex::new(Vec::new()),
-            workers: Mutex::new(Workers::default()),
+            workers: Mutex::new(Workers::new(runtime.metrics().num_workers())),
             ongoing: Mutex::new(Vec::new()),
             delivery: Mutex::new(()),
             stalls: AtomicU64::new(0),

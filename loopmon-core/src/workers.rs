@@ -12,6 +12,7 @@
 //! Samples come from the probe, once per interval, on whatever worker it runs (so an idle
 //! runtime costs the watchdog no extra wake-ups), and from the watchdog itself when it wakes.
 
+use std::thread::Thread;
 use std::time::Duration;
 use tokio::runtime::RuntimeMetrics;
 
@@ -28,15 +29,25 @@ struct Seen {
 #[derive(Debug, Default)]
 pub(crate) struct Workers {
     seen: Vec<Option<Seen>>,
-    /// Worker thread names, learnt when the probe runs on them.
-    names: Vec<Option<String>>,
+    /// Worker threads, learnt when the probe runs on them.
+    threads: Vec<Option<Thread>>,
 }
 
 impl Workers {
+    /// A table for `n` workers: sampling allocates nothing.
+    pub(crate) fn new(n: usize) -> Workers {
+        Workers {
+            seen: vec![None; n],
+            threads: vec![None; n],
+        }
+    }
+
     /// Reads every worker's counters at `now` (ns).
     pub(crate) fn sample(&mut self, metrics: &RuntimeMetrics, now: u64) {
         let n = metrics.num_workers();
-        self.seen.resize(n, None);
+        if self.seen.len() != n {
+            self.seen.resize(n, None);
+        }
         for (w, seen) in self.seen.iter_mut().enumerate() {
             let count = metrics.worker_park_unpark_count(w);
             let busy = metrics.worker_total_busy_duration(w);
@@ -70,23 +81,19 @@ impl Workers {
         self.seen.get(w).copied().flatten().map(|s| s.since)
     }
 
-    /// Remembers the name of the calling thread if it is a worker not yet named. Allocates once
-    /// per worker.
+    /// Remembers the calling thread if it is a worker not yet known. Allocates nothing.
     pub(crate) fn name_current_worker(&mut self) {
         let Some(w) = tokio::runtime::worker_index() else {
             return;
         };
-        if self.names.len() <= w {
-            self.names.resize(w + 1, None);
-        }
-        if self.names[w].is_none() {
-            self.names[w] = std::thread::current().name().map(String::from);
+        if let Some(slot @ None) = self.threads.get_mut(w) {
+            *slot = Some(std::thread::current());
         }
     }
 
     /// The name of worker `w`'s thread, if the probe has run on it.
     pub(crate) fn name(&self, w: usize) -> Option<String> {
-        self.names.get(w).cloned().flatten()
+        self.threads.get(w)?.as_ref()?.name().map(String::from)
     }
 
     /// How many workers the table knows.

@@ -363,3 +363,21 @@ fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
         assert!(started.iter().all(|(_, s)| s.task.is_none()));
     }
 }
+
+#[test]
+fn block_in_place_is_no_stall() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    let stuck = rt
+        .block_on(rt.spawn(async {
+            let me = tokio::runtime::worker_index();
+            // The sanctioned way to block: tokio hands this worker's queue to another thread.
+            tokio::task::block_in_place(|| std::thread::sleep(400 * MS));
+            me
+        }))
+        .unwrap();
+    std::thread::sleep(50 * MS);
+    handle.stop();
+    assert_eq!(log.started(stuck), 0, "{:?}", log.all());
+}

@@ -12,6 +12,7 @@
 //!   of two.
 //! - `idle [secs]`: the watchdog thread's CPU time and wake-ups on an idle runtime, at default
 //!   settings and at 10 ms / 100 ms.
+//! - `tick [secs]`: whole-process CPU per probe tick at a 1 ms interval, watchdog off and on.
 //! - `hooks`: the cost of loopmon's poll hooks per poll (needs `--cfg tokio_unstable`).
 //! - `saturate [secs]`: false stalls on a saturated healthy runtime (4 × workers tasks doing
 //!   50 µs polls), threshold 100 ms.
@@ -162,6 +163,52 @@ fn watchdog_cpu() -> Option<(u64, u64)> {
     None
 }
 
+/// CPU ns used by every thread of this process so far.
+fn process_cpu() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The probe's extra cost per tick with the watchdog on: whole-process CPU per tick at a 1 ms
+/// interval, watchdog on and off, alternating runs, fastest of each.
+fn tick(secs: u64) {
+    println!(
+        "# whole-process CPU per tick at a 1 ms interval, watchdog off / on (threshold 100 ms)"
+    );
+    for flavor in ["current_thread", "multi_thread(2)"] {
+        let (mut off, mut on) = (f64::MAX, f64::MAX);
+        for _ in 0..3 {
+            for watchdog in [false, true] {
+                let rt = if flavor == "current_thread" {
+                    current_thread()
+                } else {
+                    multi_thread(2)
+                };
+                let h = SleepMonitor::builder()
+                    .interval(MS)
+                    .stall_threshold(100 * MS)
+                    .stall_watchdog(watchdog)
+                    .build()
+                    .unwrap()
+                    .install(rt.handle());
+                let per_tick = rt.block_on(async {
+                    tokio::time::sleep(100 * MS).await;
+                    let (cpu, ticks) = (process_cpu(), h.ticks());
+                    tokio::time::sleep(Duration::from_secs(secs)).await;
+                    (process_cpu() - cpu) as f64 / (h.ticks() - ticks) as f64 / 1e3
+                });
+                h.stop();
+                let best = if watchdog { &mut on } else { &mut off };
+                *best = best.min(per_tick);
+            }
+        }
+        println!("{flavor:<15} off {off:.2} µs per tick, on {on:.2} µs per tick");
+    }
+}
+
 fn idle(secs: u64) {
     println!("# watchdog thread on an idle runtime, {secs} s each");
     let cases = [
@@ -291,11 +338,13 @@ fn main() {
         "latency" => latency(arg(2, 5) as usize),
         "idle" => idle(arg(2, 10)),
         "hooks" => hooks(),
+        "tick" => tick(arg(2, 3)),
         "saturate" => saturate(arg(2, 30)),
         "all" => {
             latency(5);
             idle(10);
             hooks();
+            tick(3);
             saturate(30);
         }
         other => {

@@ -4,6 +4,7 @@ use crate::alarm::armed;
 use crate::heartbeat::Heartbeat;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
+use crate::watch::expected;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -97,7 +98,8 @@ impl BlockOnProbe {
                 .record_block_on_lag(now.saturating_duration_since(deadline));
             self.schedule.advance(now);
             if let Some(heartbeat) = &self.heartbeat {
-                heartbeat.beat_here(now, self.schedule.next());
+                let interval = self.monitor.interval;
+                heartbeat.beat_here(now, expected(now, self.schedule.next(), interval));
             }
             sleep.as_mut().reset(armed(self.schedule.next()));
         }

@@ -105,10 +105,9 @@ impl SleepMonitor {
         let schedule = Schedule::new(Instant::now(), self.interval);
         let alarm = Alarm::for_current_runtime(&schedule);
         let monitor = Arc::new(Monitor::new(self.interval, runtime.clone(), self.callbacks));
-        if let Some(watch) = self
-            .stalls
-            .start(runtime, monitor.counters.clone(), schedule.next())
-        {
+        let counters = monitor.counters.clone();
+        let due = schedule.next();
+        if let Some(watch) = self.stalls.start(self.interval, runtime, counters, due) {
             let _ = monitor.watch.set(watch);
         }
         let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));

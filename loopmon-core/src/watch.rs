@@ -101,6 +101,7 @@ impl StallConfig {
     /// Starts watching a monitor whose probe was first due at `due`; `None` if disabled.
     pub(crate) fn start(
         self,
+        interval: Duration,
         runtime: &Handle,
         counters: Arc<Counters>,
         due: Instant,
@@ -115,6 +116,7 @@ impl StallConfig {
         let fine = (self.threshold / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
         let watch = Arc::new(Watch {
             threshold: self.threshold,
+            interval,
             fine,
             reporters: reporters.into(),
             runtime: runtime.clone(),
@@ -167,6 +169,7 @@ impl Ongoing {
 #[derive(Debug)]
 pub(crate) struct Watch {
     threshold: Duration,
+    interval: Duration,
     /// How often the watchdog looks while a stall is going on or suspected.
     fine: Duration,
     reporters: Box<[OnStall]>,
@@ -183,6 +186,13 @@ pub(crate) struct Watch {
     done: AtomicBool,
 }
 
+/// When a probe that ran at `now` and has its next deadline at `next` should run next: one
+/// interval after this run, since a probe that ran early (its timer is armed up to 2 ms ahead,
+/// see `alarm`) will run about as early next time; never later than its deadline.
+pub(crate) fn expected(now: Instant, next: Instant, interval: Duration) -> Instant {
+    next.min(now + interval)
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -190,6 +200,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Watch {
     /// Called by the runtime probe each time it runs, at `now`, next due at `due`. Never waits.
     pub(crate) fn on_probe(&self, now: Instant, due: Instant) {
+        let due = expected(now, due, self.interval);
         if !self.multi_thread {
             self.probe.beat_here(now, due);
             return;

@@ -107,8 +107,9 @@
 //!
 //! A stall is first reported between `threshold` and `threshold + interval` after it began,
 //! and its reported duration is within one interval of the truth (see [`Stall::elapsed`]). A monitor stopped (or whose runtime shuts down) during a stall
-//! reports no end. A `current_thread` runtime is watched only while something drives it
-//! (`block_on`): once its probe has run, a pause of more than the threshold between two
+//! reports no end. A `current_thread` runtime is watched from the moment the monitor starts
+//! if it is started inside the runtime, else from the probe's first run (a runtime that nobody
+//! drives yet is not stalled); after that, a pause of more than the threshold between two
 //! `block_on` calls is reported as a stall, as the samples report it as lag.
 //!
 //! # Paused clock

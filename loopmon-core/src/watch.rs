@@ -130,6 +130,13 @@ impl StallConfig {
             stalls: AtomicU64::new(0),
             done: AtomicBool::new(false),
         });
+        // Started from the thread that drives a current_thread runtime (inside `block_on`): the
+        // runtime is running, so watch it from now on. Otherwise from the probe's first run.
+        let driving = Handle::try_current().is_ok_and(|current| current.id() == runtime.id())
+            && tokio::runtime::worker_index().is_some();
+        if driving {
+            watch.probe.beat_here(Instant::now(), due);
+        }
         watchdog::register(watch.clone());
         Some(watch)
     }

@@ -127,6 +127,23 @@ fn a_blocking_task_on_current_thread_is_reported_while_it_blocks() {
 }
 
 #[test]
+fn a_block_right_after_start_on_current_thread_is_reported() {
+    let log = Log::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let handle = monitor(&log, 10 * MS, 200 * MS).start();
+        // Before the probe ever ran: the runtime is running, so it is watched already.
+        std::thread::sleep(500 * MS);
+        tokio::time::sleep(50 * MS).await;
+        handle.stop();
+    });
+    assert_one_stall(&log, Some(0), 500 * MS, 10 * MS);
+}
+
+#[test]
 fn a_blocking_call_in_main_body_on_multi_thread_is_reported_while_it_blocks() {
     let log = Log::default();
     let rt = multi_thread(2);
@@ -330,18 +347,16 @@ fn the_watchdog_can_be_turned_off_and_thresholds_are_checked() {
     );
 }
 
-/// Under `--cfg tokio_unstable` (`RUSTFLAGS="--cfg tokio_unstable" cargo test`), the poll hooks
-/// name the task that blocks and where it was spawned; without it they do nothing.
-#[test]
-fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
+/// Blocks a task on a runtime built with loopmon's poll hooks; checks what the stall report
+/// says about the task.
+fn culprit_on(mut builder: tokio::runtime::Builder) {
     let log = Log::default();
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    loopmon_core::install_poll_hooks(&mut builder)
-        .worker_threads(2)
-        .enable_all();
-    let rt = builder.build().unwrap();
+    let rt = loopmon_core::install_poll_hooks(&mut builder)
+        .enable_all()
+        .build()
+        .unwrap();
     let handle = monitor(&log, 10 * MS, 200 * MS).install(rt.handle());
-    std::thread::sleep(30 * MS);
+    rt.block_on(async { tokio::time::sleep(30 * MS).await });
     let line = line!() + 1;
     let task = rt.spawn(async { std::thread::sleep(400 * MS) });
     let id = task.id();
@@ -362,6 +377,19 @@ fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
     } else {
         assert!(started.iter().all(|(_, s)| s.task.is_none()));
     }
+}
+
+/// Under `--cfg tokio_unstable` (`RUSTFLAGS="--cfg tokio_unstable" cargo test`), the poll hooks
+/// name the task that blocks and where it was spawned; without it they do nothing.
+#[test]
+fn the_culprit_task_is_named_where_tokio_has_poll_hooks() {
+    let mut multi = tokio::runtime::Builder::new_multi_thread();
+    multi.worker_threads(2);
+    culprit_on(multi);
+    // On current_thread the culprit runs on the thread that drives the runtime.
+    let current = tokio::runtime::Builder::new_current_thread();
+    let driver = std::thread::spawn(move || culprit_on(current));
+    driver.join().unwrap();
 }
 
 #[test]

@@ -61,6 +61,7 @@ enum Where {
     CurrentThread,
     MainBody,
     OneWorkerOfTwo,
+    BothWorkers,
 }
 
 /// One 2 s stall: (first report latency, end report error), both in ms.
@@ -94,11 +95,16 @@ fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64) {
             h.stop();
             r
         }
-        Where::OneWorkerOfTwo => {
+        Where::OneWorkerOfTwo | Where::BothWorkers => {
             let rt = multi_thread(2);
             let h = monitor(&log, interval, threshold).install(rt.handle());
             std::thread::sleep(3 * interval + phase);
+            let other =
+                matches!(place, Where::BothWorkers).then(|| rt.spawn(async move { block(stall) }));
             let r = rt.block_on(rt.spawn(async move { block(stall) })).unwrap();
+            if let Some(other) = other {
+                rt.block_on(other).unwrap();
+            }
             std::thread::sleep(interval + 50 * MS);
             h.stop();
             r
@@ -127,6 +133,7 @@ fn latency(runs: usize) {
             ("current_thread task", Where::CurrentThread),
             ("main body, multi_thread", Where::MainBody),
             ("1 stuck worker of 2", Where::OneWorkerOfTwo),
+            ("2 stuck workers of 2", Where::BothWorkers),
         ] {
             let (mut first, mut err): (Vec<f64>, Vec<f64>) = (0..runs)
                 .map(|run| one_stall(place, interval, run as f64 / runs as f64))

@@ -35,7 +35,10 @@ fn no_allocation_per_tick() {
     let bare = SleepMonitor::builder().interval(interval).build().unwrap();
     let (allocs, ticks) = allocations_over(bare, Duration::from_millis(200));
     assert!(ticks >= 100, "only {ticks} ticks");
-    assert_eq!(allocs, 0, "{allocs} allocations over {ticks} ticks without callbacks");
+    assert_eq!(
+        allocs, 0,
+        "{allocs} allocations over {ticks} ticks without callbacks"
+    );
 
     // A synchronous callback runs inline: still nothing allocated per tick.
     let sync = SleepMonitor::builder()
@@ -45,7 +48,10 @@ fn no_allocation_per_tick() {
         .unwrap();
     let (allocs, ticks) = allocations_over(sync, Duration::from_millis(200));
     assert!(ticks >= 100, "only {ticks} ticks");
-    assert_eq!(allocs, 0, "{allocs} allocations over {ticks} ticks with a sync callback");
+    assert_eq!(
+        allocs, 0,
+        "{allocs} allocations over {ticks} ticks with a sync callback"
+    );
 
     // The counter does see allocations: each async delivery is a task of its own.
     let async_cb = SleepMonitor::builder()
@@ -54,5 +60,8 @@ fn no_allocation_per_tick() {
         .build()
         .unwrap();
     let (allocs, ticks) = allocations_over(async_cb, Duration::from_millis(100));
-    assert!(allocs >= ticks, "{allocs} allocations over {ticks} async deliveries");
+    assert!(
+        allocs >= ticks,
+        "{allocs} allocations over {ticks} async deliveries"
+    );
 }

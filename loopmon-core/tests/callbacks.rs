@@ -39,14 +39,12 @@ async fn every_form_is_registered_the_same_way() {
                 v.fetch_add(1, Ordering::SeqCst);
             }
         })
-        .callback(
-            move |_lag: Duration, _tasks: usize, _at: DateTime<Utc>| {
-                let c = c.clone();
-                async move {
-                    c.fetch_add(1, Ordering::SeqCst);
-                }
-            },
-        )
+        .callback(move |_lag: Duration, _tasks: usize, _at: DateTime<Utc>| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+        })
         .callback(rec.callback())
         .build()
         .unwrap()

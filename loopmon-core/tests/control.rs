@@ -19,7 +19,9 @@ fn bad_intervals_are_errors_that_say_what_to_pass() {
         err(Duration::from_secs(u64::MAX)),
         Error::IntervalTooLong(_)
     ));
-    assert!(err(Duration::ZERO).to_string().contains("Duration::from_millis"));
+    assert!(err(Duration::ZERO)
+        .to_string()
+        .contains("Duration::from_millis"));
 }
 
 #[test]
@@ -82,10 +84,19 @@ async fn stop_from_inside_a_callback_does_not_deadlock() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_guard_stops_on_drop_and_a_handle_does_not() {
-    let plain = SleepMonitor::builder().interval(ms(5)).build().unwrap().start();
+    let plain = SleepMonitor::builder()
+        .interval(ms(5))
+        .build()
+        .unwrap()
+        .start();
     let observer = plain.clone();
     drop(plain);
-    let guard = SleepMonitor::builder().interval(ms(5)).build().unwrap().start().guard();
+    let guard = SleepMonitor::builder()
+        .interval(ms(5))
+        .build()
+        .unwrap()
+        .start()
+        .guard();
     let guarded = (*guard).clone();
     tokio::time::sleep(ms(30)).await;
     drop(guard);

@@ -23,7 +23,10 @@ async fn idle_runtime_reads_about_zero() {
     let lags = rec.lags();
     assert!(lags.len() >= 30, "only {} samples", lags.len());
     // A naive probe reads ~1.1 ms on every tick (tokio rounds deadlines up to the next ms).
-    let small = lags.iter().filter(|l| **l < Duration::from_micros(500)).count();
+    let small = lags
+        .iter()
+        .filter(|l| **l < Duration::from_micros(500))
+        .count();
     assert!(
         small * 2 >= lags.len(),
         "most idle samples should read < 0.5 ms: {lags:?}"
@@ -60,7 +63,10 @@ async fn multi_thread_sees_all_workers_blocked() {
     tokio::time::sleep(ms(50)).await;
     h.stop();
     let worst = rec.max_lag();
-    assert!(worst >= ms(200), "both workers blocked 300 ms, read {worst:?}");
+    assert!(
+        worst >= ms(200),
+        "both workers blocked 300 ms, read {worst:?}"
+    );
 }
 
 #[test]
@@ -80,7 +86,10 @@ fn block_on_probe_sees_main_body_on_multi_thread() {
     h.stop();
     let samples = rec.samples();
     let worst = samples.iter().max_by_key(|s| s.lag).unwrap();
-    assert!(worst.lag >= ms(300), "main body blocked 400 ms, read {worst:?}");
+    assert!(
+        worst.lag >= ms(300),
+        "main body blocked 400 ms, read {worst:?}"
+    );
     assert_eq!(worst.source, LagSource::BlockOn);
     // One sample per interval, not one per probe.
     assert!(samples.len() <= 14, "{} samples in ~570 ms", samples.len());

@@ -22,9 +22,17 @@ async fn a_long_virtual_sleep_stays_instant() {
     let (real, virt) = (Instant::now(), tokio::time::Instant::now());
     tokio::time::sleep(Duration::from_secs(600)).await;
     assert_eq!(virt.elapsed(), Duration::from_secs(600));
-    assert!(real.elapsed() < ms(500), "took {:?} of real time", real.elapsed());
+    assert!(
+        real.elapsed() < ms(500),
+        "took {:?} of real time",
+        real.elapsed()
+    );
     // A timeout longer than the work is not fired by loopmon.
-    let r = tokio::time::timeout(Duration::from_secs(10), tokio::time::sleep(Duration::from_secs(5))).await;
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::time::sleep(Duration::from_secs(5)),
+    )
+    .await;
     assert!(r.is_ok());
     h.stop();
     // Samples, if any, are in real time: no bogus lag from virtual jumps.
@@ -74,7 +82,11 @@ async fn pausing_after_start_is_noticed() {
     });
     rx.await.unwrap();
     // At most one interval of virtual time moved before the probe switched to its ticker thread.
-    assert!(virt.elapsed() <= ms(10), "virtual clock moved {:?}", virt.elapsed());
+    assert!(
+        virt.elapsed() <= ms(10),
+        "virtual clock moved {:?}",
+        virt.elapsed()
+    );
     assert!(rec.max_lag() < ms(100), "bogus lag {:?}", rec.max_lag());
     h.stop();
 }
@@ -88,7 +100,11 @@ fn the_ticker_thread_ends_with_the_monitor() {
         .build()
         .unwrap();
     let h = rt.block_on(async {
-        let h = SleepMonitor::builder().interval(ms(5)).build().unwrap().start();
+        let h = SleepMonitor::builder()
+            .interval(ms(5))
+            .build()
+            .unwrap()
+            .start();
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {
             std::thread::sleep(ms(50));
@@ -98,7 +114,11 @@ fn the_ticker_thread_ends_with_the_monitor() {
         h
     });
     assert!(h.ticks() >= 3);
-    assert_eq!(threads(), before + 1, "the ticker thread runs beside the test");
+    assert_eq!(
+        threads(),
+        before + 1,
+        "the ticker thread runs beside the test"
+    );
     drop(rt);
     assert!(!h.is_running());
     let deadline = Instant::now() + Duration::from_secs(2);

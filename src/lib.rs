@@ -60,14 +60,19 @@
 
 pub use loopmon_core::callback;
 pub use loopmon_core::{
-    create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle,
-    Sample, SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
+    create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
+    SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
 };
+#[cfg(feature = "macros")]
+pub use loopmon_macros::{main, test};
 
 /// What the macros' generated code calls. Not public API: anything here may change in any
 /// release.
 #[doc(hidden)]
 pub mod __private {
+    pub use core::time::Duration;
     pub use loopmon_core;
+    pub use loopmon_core::entry::Entry;
+    pub use loopmon_core::DEFAULT_INTERVAL;
     pub use tokio;
 }

@@ -8,9 +8,16 @@ fn main() {
     let flavor = args.get(1).map(String::as_str).unwrap_or("ct");
     let ms: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
     let rt = if flavor == "ct" {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
     };
     let lags = Arc::new(Mutex::new(Vec::new()));
     let l = lags.clone();
@@ -27,5 +34,12 @@ fn main() {
     let mut v = lags.lock().unwrap().clone();
     v.sort();
     let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
-    println!("{flavor} {ms}ms n={} p50={:.4} p99={:.4} max={:.4} zeros={}", v.len(), p(0.5), p(0.99), p(1.0), v.iter().filter(|d| d.is_zero()).count());
+    println!(
+        "{flavor} {ms}ms n={} p50={:.4} p99={:.4} max={:.4} zeros={}",
+        v.len(),
+        p(0.5),
+        p(0.99),
+        p(1.0),
+        v.iter().filter(|d| d.is_zero()).count()
+    );
 }

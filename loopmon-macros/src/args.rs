@@ -30,8 +30,8 @@ impl Kind {
     /// The macro's name as the user writes it.
     pub(crate) fn attribute(self) -> &'static str {
         match self {
-            Kind::Main => "#[loopmon::main]",
-            Kind::Test => "#[loopmon::test]",
+            Kind::Main => "`#[loopmon::main]`",
+            Kind::Test => "`#[loopmon::test]`",
         }
     }
 
@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(
             all,
             [
-                "unknown argument `intervall`: did you mean `interval`? #[loopmon::main] takes \
+                "unknown argument `intervall`: did you mean `interval`? `#[loopmon::main]` takes \
                  `interval`, `callback`, `crate`, `flavor`, `worker_threads`, `start_paused`, \
                  `unhandled_panic`, `name`",
                 "`\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`",

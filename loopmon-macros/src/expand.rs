@@ -25,8 +25,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         Err(e) => return with_error(item, e),
     };
     if let Err(e) = function.check(kind) {
-        // Not something tokio can wrap either: emit it as written, with the error.
-        return with_error(function.into_tokens(TokenStream::new(), None), e);
+        // Not something tokio can wrap either: emit it as written (with its parameters moved
+        // into a closure if it is a `main` that takes some), with the error.
+        return with_error(function.unwrapped(), e);
     }
     match args::parse(kind, args) {
         Ok(config) => function.wrap(kind, &config),
@@ -87,7 +88,9 @@ impl Function {
                 ));
             }
         }
-        if self.sig.asyncness.is_none() {
+        // A competing attribute that expanded first has already removed `async`: one error is
+        // enough.
+        if self.sig.asyncness.is_none() && errors.is_empty() {
             let hint = match kind {
                 Kind::Main => "; if `#[tokio::main]` is also on it, remove that one",
                 Kind::Test => "",
@@ -165,6 +168,27 @@ impl Function {
         self.into_tokens(attribute, Some(new_body))
     }
 
+    /// The function as written, for when it cannot be wrapped. A `main` with parameters
+    /// becomes `fn main() { let _ = |params| async move { body }; }`, so that rustc reports
+    /// nothing more about it while the body is still checked.
+    fn unwrapped(mut self) -> TokenStream {
+        if self.sig.ident != "main" || self.sig.inputs.is_empty() {
+            return self.into_tokens(TokenStream::new(), None);
+        }
+        let params: Vec<TokenStream> = std::mem::take(&mut self.sig.inputs)
+            .into_iter()
+            .map(|param| match param {
+                syn::FnArg::Typed(typed) => typed.to_token_stream(),
+                syn::FnArg::Receiver(receiver) => receiver.self_token.to_token_stream(),
+            })
+            .collect();
+        self.sig.asyncness = None;
+        self.sig.output = syn::ReturnType::Default;
+        let body = &self.body;
+        let body = quote!({ let _ = |#(#params),*| async move #body; });
+        self.into_tokens(TokenStream::new(), Some(body))
+    }
+
     fn into_tokens(self, attribute: TokenStream, body: Option<TokenStream>) -> TokenStream {
         let Function {
             attrs,
@@ -196,6 +220,10 @@ fn competing(kind: Kind, path: &Path) -> Option<String> {
     let segments = path.segments.len();
     let first = path.segments.first()?.ident.to_string();
     match kind {
+        // What `#[tokio::test]` leaves when it expanded first; a user writes `#[test]`.
+        Kind::Test if last == "test" && path.leading_colon.is_some() && first == "core" => {
+            Some("tokio::test".to_string())
+        }
         Kind::Test if last == "test" => Some(if first == "core" || first == "std" {
             "test".to_string()
         } else {
@@ -284,6 +312,10 @@ mod tests {
         );
         assert_eq!(
             competing(Kind::Test, &path("::core::prelude::v1::test")).as_deref(),
+            Some("tokio::test")
+        );
+        assert_eq!(
+            competing(Kind::Test, &path("std::prelude::v1::test")).as_deref(),
             Some("test")
         );
         assert_eq!(

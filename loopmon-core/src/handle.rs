@@ -83,7 +83,7 @@ impl MonitorHandle {
     ///     std::thread::sleep(Duration::from_millis(200)); // blocks the main thread
     ///     tokio::time::sleep(Duration::from_millis(60)).await;
     /// }));
-    /// let worst = seen.lock().unwrap().iter().copied().max().unwrap();
+    /// let worst = seen.lock().unwrap().iter().copied().max_by_key(|s| s.0).unwrap();
     /// assert!(worst.0 >= Duration::from_millis(150));
     /// assert_eq!(worst.1, LagSource::BlockOn);
     /// ```

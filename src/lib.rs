@@ -72,7 +72,7 @@
 //! `crate`, and for tests `max_lag`), start the monitor at the top of the body, and run the
 //! body under [`MonitorHandle::watch_block_on`] so a blocking call in `main`'s body is seen on
 //! `multi_thread` too. Bare, they sample every [`DEFAULT_INTERVAL`] and print one line to
-//! stderr for each lag of at least [`DEFAULT_REPORT_THRESHOLD`]. The application needs no
+//! stderr for each lag over 100 ms (the report threshold). The application needs no
 //! direct tokio dependency for them (when it has one, the two unify).
 //!
 //! - **Test guard.** `#[loopmon::test(max_lag = "50ms")]` fails a test whose runtime lagged more
@@ -94,8 +94,7 @@
 pub use loopmon_core::callback;
 pub use loopmon_core::{
     create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
-    SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, DEFAULT_REPORT_THRESHOLD, MAX_INTERVAL,
-    MIN_INTERVAL,
+    SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
 };
 #[cfg(feature = "macros")]
 pub use loopmon_macros::{main, test};

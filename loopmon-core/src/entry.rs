@@ -28,7 +28,7 @@ pub use reporter::DEFAULT_REPORT_THRESHOLD;
 
 use crate::builder::SleepMonitor;
 use crate::callback::{Callback, IntoCallback};
-use crate::handle::MonitorGuard;
+use crate::handle::{MonitorGuard, MonitorHandle};
 use guard::{LagGuard, Timed};
 use std::fmt;
 use std::future::Future;
@@ -150,9 +150,9 @@ impl Running {
         output
     }
 
-    /// Whether a monitor is running (`false` under `LOOPMON=off`).
-    pub fn is_monitoring(&self) -> bool {
-        self.monitor.as_ref().is_some_and(|m| m.is_running())
+    /// The monitor's handle; `None` under `LOOPMON=off`.
+    pub fn handle(&self) -> Option<&MonitorHandle> {
+        self.monitor.as_deref()
     }
 }
 

@@ -37,7 +37,6 @@ mod ticker;
 pub use block_on::WatchBlockOn;
 pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};
 pub use callback::{Callback, IntoCallback};
-pub use entry::DEFAULT_REPORT_THRESHOLD;
 pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
 pub use sample::{LagSource, Sample};

@@ -24,7 +24,8 @@ use proc_macro::TokenStream;
 ///
 /// It wraps `#[tokio::main]`: it takes all of its arguments, and the defaults stay tokio's
 /// (`multi_thread`, one worker per core). With no `callback`, a **default reporter** prints one
-/// line to stderr for each sample whose lag reaches `loopmon::DEFAULT_REPORT_THRESHOLD` (50 ms):
+/// line to stderr for each sample whose lag is over 100 ms (the report threshold, as asyncio's
+/// `slow_callback_duration`):
 ///
 /// ```text
 /// loopmon: the runtime lagged 703.2ms in the body driven by `block_on` at 2026-11-26T11:40:01.201Z (3 tasks): a blocking call or a CPU-heavy poll held it

@@ -4,13 +4,14 @@
 use crate::sample::{LagSource, Sample};
 use std::time::Duration;
 
-/// The lag from which the default reporter prints a line: 50 ms.
+/// The lag over which the default reporter prints a line: 100 ms, the default of asyncio's
+/// `slow_callback_duration`.
 ///
-/// Below that, a lag is usually scheduling noise on a busy machine; above it, something held
+/// Below that, a lag is usually scheduling noise on a busy machine; over it, something held
 /// the runtime (a blocking call, a CPU-heavy poll) long enough to delay every task behind it.
-pub const DEFAULT_REPORT_THRESHOLD: Duration = Duration::from_millis(50);
+pub const DEFAULT_REPORT_THRESHOLD: Duration = Duration::from_millis(100);
 
-/// Prints one line to stderr for a sample whose lag passes [`DEFAULT_REPORT_THRESHOLD`].
+/// Prints one line to stderr for a sample whose lag is over [`DEFAULT_REPORT_THRESHOLD`].
 pub(crate) fn report(sample: &Sample) {
     if let Some(line) = line(sample) {
         eprintln!("{line}");
@@ -19,7 +20,7 @@ pub(crate) fn report(sample: &Sample) {
 
 /// The line for `sample`, if its lag passes the threshold.
 fn line(sample: &Sample) -> Option<String> {
-    if sample.lag < DEFAULT_REPORT_THRESHOLD {
+    if sample.lag <= DEFAULT_REPORT_THRESHOLD {
         return None;
     }
     let place = match sample.source {
@@ -45,7 +46,7 @@ mod tests {
     #[test]
     fn one_line_only_past_the_threshold() {
         let at = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
-        let quiet = Sample::new(Duration::from_millis(49), 3, at);
+        let quiet = Sample::new(DEFAULT_REPORT_THRESHOLD, 3, at);
         assert_eq!(line(&quiet), None);
         let loud = Sample::new(Duration::from_millis(1003), 3, at);
         assert_eq!(

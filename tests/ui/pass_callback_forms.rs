@@ -7,6 +7,9 @@ async fn original(_lag: Duration, _tasks: usize, _at: DateTime<Utc>) {}
 async fn by_value(_sample: Sample) {}
 fn by_ref(_sample: &Sample) {}
 
+/// A closure, reached by path through a constant.
+const CLOSURE: fn(&Sample) = |s| assert!(s.lag < Duration::from_secs(5));
+
 mod nested {
     pub fn report(_sample: &loopmon::Sample) {}
 }
@@ -17,6 +20,7 @@ mod nested {
     callback = by_value,
     callback = by_ref,
     callback = nested::report,
+    callback = CLOSURE,
 )]
 async fn main() {
     tokio::time::sleep(Duration::from_millis(30)).await;

@@ -1,6 +1,20 @@
 //! **loopmon** tells you when your tokio runtime is being starved: a blocking call inside async
 //! code, a CPU-heavy poll, too much work for the threads.
 //!
+//! One line to adopt it: replace `#[tokio::main]` with `#[loopmon::main]` (and `#[tokio::test]`
+//! with `#[loopmon::test]`).
+//!
+//! ```
+//! #[loopmon::main(interval = "500ms")]
+//! async fn main() {
+//!     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+//!     std::thread::sleep(std::time::Duration::from_millis(300)); // reported on stderr
+//!     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+//! }
+//! ```
+//!
+//! Or through the API, with a callback of your own:
+//!
 //! ```
 //! use chrono::{DateTime, Utc};
 //! use std::time::Duration;
@@ -51,6 +65,25 @@
 //! on the main thread, not on a worker, where the probe task cannot see it:
 //! [`MonitorHandle::watch_block_on`] adds a second probe inside that future.
 //!
+//! # The macros
+//!
+//! [`main`] and [`test`] (feature `macros`, on by default) wrap `#[tokio::main]` and
+//! `#[tokio::test]`: they take all of tokio's arguments plus loopmon's (`interval`, `callback`,
+//! `crate`, and for tests `max_lag`), start the monitor at the top of the body, and run the
+//! body under [`MonitorHandle::watch_block_on`] so a blocking call in `main`'s body is seen on
+//! `multi_thread` too. Bare, they sample every [`DEFAULT_INTERVAL`] and print one line to
+//! stderr for each lag over 100 ms (the report threshold). The application needs no
+//! direct tokio dependency for them (when it has one, the two unify).
+//!
+//! - **Test guard.** `#[loopmon::test(max_lag = "50ms")]` fails a test whose runtime lagged more
+//!   than 50 ms while it ran, with the worst lag, when it happened and the limit: a blocking
+//!   call is caught in CI.
+//! - **Without rebuilding.** `LOOPMON_INTERVAL=100ms` overrides the attribute's interval,
+//!   `LOOPMON=off` turns the monitor off; a bad value prints one warning and changes nothing.
+//! - **Checked at compile time.** Misuse (`interval = "500"`, an unknown argument, `async`
+//!   missing, `#[tokio::test]` stacked on top, ...) is a compile error at the offending token
+//!   that says what to write instead.
+//!
 //! # Paused clock
 //!
 //! Under tokio's paused clock (`start_paused = true` in tests, or `tokio::time::pause()`), a
@@ -63,12 +96,17 @@ pub use loopmon_core::{
     create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
     SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
 };
+#[cfg(feature = "macros")]
+pub use loopmon_macros::{main, test};
 
 /// What the macros' generated code calls. Not public API: anything here may change in any
 /// release.
 #[doc(hidden)]
 pub mod __private {
+    pub use core::time::Duration;
     pub use loopmon_core;
+    pub use loopmon_core::entry::Entry;
+    pub use loopmon_core::DEFAULT_INTERVAL;
     pub use tokio;
 }
 

@@ -223,6 +223,12 @@ impl Future for Contained {
 /// `Form` is a marker that tells the forms apart; it is inferred, you never write it. A closure
 /// needs its argument types written out (`|s: &Sample| ...`,
 /// `|lag: Duration, tasks: usize, at: DateTime<Utc>| async move { ... }`), an `async fn` does not.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a loopmon callback",
+    label = "not a callback",
+    note = "a callback is an `async fn(Duration, usize, DateTime<Utc>)`, an `async fn(Sample)`, \
+            or a `fn(&Sample)` that is `Send + Sync + 'static`"
+)]
 pub trait IntoCallback<Form>: Send + Sync + 'static {
     /// Wraps `self` into a [`Callback`].
     fn into_callback(self) -> Callback;

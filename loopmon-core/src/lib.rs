@@ -24,6 +24,8 @@ mod block_on;
 mod builder;
 pub mod callback;
 mod counters;
+#[doc(hidden)]
+pub mod entry;
 mod error;
 mod handle;
 mod monitor;

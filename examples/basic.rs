@@ -25,13 +25,13 @@ async fn print_collected_data(lag: Duration, tasks: usize, at: DateTime<Utc>) {
     );
 }
 
-#[tokio::main(flavor = "current_thread")]
+// One line of adoption: `#[loopmon::main]` wraps `#[tokio::main]` (multi_thread here, as tokio's
+// default) and starts the monitor at the start of the body, with a probe inside the body too.
+#[loopmon::main(interval = "500ms", callback = print_collected_data)]
 async fn main() {
-    let monitor = loopmon::create(Duration::from_millis(500), print_collected_data);
     // Simulate an I/O-bound job.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    // Simulate a blocking call.
+    // Simulate a blocking call, in `main`'s body itself.
     std::thread::sleep(Duration::from_secs(1));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    monitor.stop();
 }

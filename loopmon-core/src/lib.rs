@@ -19,17 +19,23 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod alarm;
 mod block_on;
 mod builder;
 pub mod callback;
 mod counters;
 mod error;
+mod export;
 mod handle;
 mod monitor;
 mod probe;
+mod report;
 mod sample;
 mod schedule;
+mod stats;
+mod summary;
 mod ticker;
 
 pub use block_on::WatchBlockOn;
@@ -37,4 +43,7 @@ pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};
 pub use callback::{Callback, IntoCallback};
 pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
+pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
+pub use stats::LagStats;
+pub use summary::Summary;

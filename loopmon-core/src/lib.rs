@@ -47,3 +47,9 @@ pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
 pub use stats::LagStats;
 pub use summary::Summary;
+
+/// Not public API: what the benchmarks time. Anything here may change in any release.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::stats::BenchRecorder as Recorder;
+}

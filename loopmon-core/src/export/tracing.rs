@@ -73,3 +73,6 @@ impl Tracing {
         ::tracing::info!(target: "loopmon", monitor = self.name.as_deref(), "{summary}");
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,14 +1,13 @@
-//! The `tracing` export: WARN over the report threshold, DEBUG per sample when asked, the
-//! summary as one INFO event at stop.
-#![cfg(feature = "tracing")]
+//! The `tracing` export, end to end on a running monitor, and the stall events.
 
-use loopmon::{Builder, SleepMonitor};
+use super::*;
+use crate::{Builder, SleepMonitor};
+use ::tracing::field::{Field, Visit};
+use ::tracing::span::{Attributes, Id, Record};
+use ::tracing::{Event, Level, Metadata, Subscriber};
 use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use std::panic::Location;
+use std::sync::Mutex;
 
 /// One captured event: level, target, and its fields rendered with `Debug`.
 #[derive(Debug)]
@@ -28,11 +27,10 @@ impl Captured {
     fn millis(&self, name: &str) -> f64 {
         self.field(name).unwrap().parse().unwrap()
     }
+    fn names(&self) -> Vec<&str> {
+        self.fields.iter().map(|(n, _)| n.as_str()).collect()
+    }
 }
-
-/// A subscriber that keeps every event.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
 
 impl Visit for Captured {
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
@@ -40,6 +38,10 @@ impl Visit for Captured {
             .push((field.name().to_owned(), format!("{value:?}")));
     }
 }
+
+/// A subscriber that keeps loopmon's events.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<Captured>>>);
 
 impl Subscriber for Capture {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
@@ -51,25 +53,34 @@ impl Subscriber for Capture {
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
+        let meta = event.metadata();
         let mut captured = Captured {
-            level: *event.metadata().level(),
-            target: event.metadata().target().to_owned(),
+            level: *meta.level(),
+            target: meta.target().to_owned(),
             fields: Vec::new(),
         };
         event.record(&mut captured);
-        self.0.lock().unwrap().push(captured);
+        if captured.target == "loopmon" {
+            self.0.lock().unwrap().push(captured);
+        }
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
 }
 
-/// Runs a monitor built by `builder` (interval 10 ms, report threshold 50 ms) on a
-/// `current_thread` runtime that blocks once for 150 ms, and returns loopmon's events.
-fn events_of(builder: impl FnOnce(Builder) -> Builder) -> Vec<Captured> {
+/// Runs `f` under a capturing subscriber (on this thread) and returns loopmon's events.
+fn capture(f: impl FnOnce()) -> Vec<Captured> {
     let capture = Capture::default();
     let events = capture.0.clone();
-    // The runtime runs on this thread: the probe emits under this thread's subscriber.
-    tracing::subscriber::with_default(capture, || {
+    ::tracing::subscriber::with_default(capture, f);
+    let mut events = events.lock().unwrap();
+    std::mem::take(&mut *events)
+}
+
+/// Runs a monitor built by `builder` (interval 10 ms, report threshold 50 ms) on a
+/// `current_thread` runtime on this thread that blocks once for 150 ms.
+fn events_of(builder: impl FnOnce(Builder) -> Builder) -> Vec<Captured> {
+    capture(|| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -86,10 +97,7 @@ fn events_of(builder: impl FnOnce(Builder) -> Builder) -> Vec<Captured> {
             tokio::time::sleep(Duration::from_millis(50)).await;
             monitor.stop();
         });
-    });
-    let mut events = events.lock().unwrap();
-    events.retain(|e| e.target == "loopmon");
-    std::mem::take(&mut *events)
+    })
 }
 
 #[test]
@@ -100,11 +108,22 @@ fn lag_over_the_threshold_warns_and_samples_debug_when_asked() {
     let warnings: Vec<_> = at(Level::WARN).collect();
     assert_eq!(warnings.len(), 1, "{ours:#?}");
     let warning = warnings[0];
+    assert_eq!(
+        warning.names(),
+        [
+            "message",
+            "monitor",
+            "lag_ms",
+            "tasks",
+            "tick",
+            "source",
+            "threshold_ms"
+        ]
+    );
     assert!(warning.millis("lag_ms") >= 100.0, "{warning:?}");
     assert_eq!(warning.millis("threshold_ms"), 50.0);
     assert_eq!(warning.field("monitor"), Some("\"db\""));
     assert_eq!(warning.field("source"), Some("Runtime"));
-    assert!(warning.field("tasks").is_some() && warning.field("tick").is_some());
     assert_eq!(
         warning.field("message"),
         Some("runtime lag over the report threshold")
@@ -131,4 +150,52 @@ fn without_trace_samples_only_the_warning_is_emitted() {
     let levels: Vec<Level> = ours.iter().map(|e| e.level).collect();
     assert_eq!(levels, [Level::WARN], "{ours:#?}");
     assert_eq!(ours[0].field("monitor"), None);
+}
+
+#[test]
+fn stall_start_and_end_are_warnings_with_what_is_known() {
+    let tracing = Tracing::new(Some(Arc::from("api")), false);
+    let spawned_at = Location::caller();
+    let events = capture(|| {
+        let stall = Stall {
+            elapsed: Duration::from_millis(120),
+            tasks: Some(4),
+            thread: Some("tokio-runtime-worker"),
+            worker: Some(1),
+            spawned_at: Some(spawned_at),
+        };
+        tracing.stall(&stall, false);
+        let elapsed = Duration::from_millis(900);
+        tracing.stall(
+            &Stall {
+                elapsed,
+                ..Stall::default()
+            },
+            true,
+        );
+    });
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e.level == Level::WARN));
+    let started: Vec<(&str, &str)> = events[0]
+        .fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let at = spawned_at.to_string();
+    assert_eq!(
+        started,
+        [
+            ("message", "runtime stalled"),
+            ("monitor", "\"api\""),
+            ("lag_ms", "120.0"),
+            ("tasks", "4"),
+            ("thread", "\"tokio-runtime-worker\""),
+            ("worker", "1"),
+            ("task.spawned_at", at.as_str()),
+        ]
+    );
+    // What is not known is left out.
+    assert_eq!(events[1].names(), ["message", "monitor", "lag_ms"]);
+    assert_eq!(events[1].field("message"), Some("runtime stall ended"));
+    assert_eq!(events[1].millis("lag_ms"), 900.0);
 }

@@ -65,7 +65,8 @@
 //!   exporter (Prometheus: see `examples/prometheus.rs`).
 //! - **`tracing`**: a `WARN` event for each sample over the [report
 //!   threshold](Builder::report_threshold), a `DEBUG` event per sample with
-//!   `Builder::trace_samples`, and the summary as an `INFO` event instead of stderr.
+//!   `Builder::trace_samples`; what would go to stderr (the summary, a callback's first panic)
+//!   goes through `tracing` instead.
 //!
 //! ```
 //! use std::time::Duration;

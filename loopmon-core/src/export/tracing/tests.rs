@@ -199,3 +199,30 @@ fn stall_start_and_end_are_warnings_with_what_is_known() {
     assert_eq!(events[1].field("message"), Some("runtime stall ended"));
     assert_eq!(events[1].millis("lag_ms"), 900.0);
 }
+
+#[test]
+fn a_panicking_callback_is_reported_once_as_an_error() {
+    let events = capture(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let monitor = SleepMonitor::builder()
+                .interval(Duration::from_millis(10))
+                .callback(|_: &crate::Sample| panic!("boom"))
+                .build()
+                .unwrap()
+                .start();
+            // Each panic runs the panic hook, which may capture a backtrace: give it time.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            monitor.stop();
+            assert!(monitor.panics() >= 2, "{monitor:?}");
+        });
+    });
+    let errors: Vec<_> = events.iter().filter(|e| e.level == Level::ERROR).collect();
+    assert_eq!(errors.len(), 1, "{events:#?}");
+    assert_eq!(errors[0].names(), ["message", "callback", "panic"]);
+    assert_eq!(errors[0].field("panic"), Some("\"boom\""));
+    assert!(errors[0].field("callback").unwrap().contains("closure"));
+}

@@ -226,3 +226,27 @@ fn a_panicking_callback_is_reported_once_as_an_error() {
     assert_eq!(errors[0].field("panic"), Some("\"boom\""));
     assert!(errors[0].field("callback").unwrap().contains("closure"));
 }
+
+#[test]
+fn the_summary_is_reported_when_the_runtime_shuts_down() {
+    let events = capture(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let monitor = SleepMonitor::builder()
+            .interval(Duration::from_millis(10))
+            .summary_on_stop(true)
+            .build()
+            .unwrap()
+            .install(rt.handle());
+        rt.block_on(async { tokio::time::sleep(Duration::from_millis(50)).await });
+        assert!(monitor.is_running());
+        drop(rt); // no `stop()`: the monitor ends with its runtime
+    });
+    let infos: Vec<_> = events.iter().filter(|e| e.level == Level::INFO).collect();
+    assert_eq!(infos.len(), 1, "{events:#?}");
+    let summary = infos[0].field("message").unwrap();
+    assert!(summary.starts_with("loopmon summary: "), "{summary}");
+    assert!(!summary.contains("loopmon summary: 0 ticks"), "{summary}");
+}

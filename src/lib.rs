@@ -75,16 +75,16 @@
 //! # async fn main() {
 //! let monitor = loopmon::SleepMonitor::builder()
 //!     .interval(Duration::from_millis(10))
-//!     .report_threshold(Duration::from_millis(50))
+//!     .report_threshold(Duration::from_millis(100))
 //!     .build()
 //!     .unwrap()
 //!     .start();
 //! tokio::time::sleep(Duration::from_millis(20)).await;
-//! std::thread::sleep(Duration::from_millis(120)); // a blocking call
+//! std::thread::sleep(Duration::from_millis(250)); // a blocking call
 //! tokio::time::sleep(Duration::from_millis(20)).await;
 //! let stats = monitor.take_stats();
 //! assert_eq!(stats.over_threshold(), 1);
-//! assert!(stats.max() >= Duration::from_millis(100));
+//! assert!(stats.max() >= Duration::from_millis(200));
 //! println!("{}", monitor.summary());
 //! # }
 //! ```

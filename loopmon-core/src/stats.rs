@@ -41,7 +41,7 @@ const SIGNIFICANT_DIGITS: u8 = 2;
 ///     .unwrap()
 ///     .start();
 /// tokio::time::sleep(Duration::from_millis(30)).await;
-/// std::thread::sleep(Duration::from_millis(150)); // blocks the runtime
+/// std::thread::sleep(Duration::from_millis(250)); // blocks the runtime
 /// tokio::time::sleep(Duration::from_millis(30)).await;
 /// let stats = monitor.stats();
 /// assert!(stats.count() >= 3);

@@ -84,6 +84,44 @@
 //!   missing, `#[tokio::test]` stacked on top, ...) is a compile error at the offending token
 //!   that says what to write instead.
 //!
+//! # Statistics, metrics, tracing, summary
+//!
+//! Every sample also goes into the monitor's lag statistics: [`MonitorHandle::stats`] (since
+//! the start) and [`MonitorHandle::take_stats`] (since the last take) return [`LagStats`] with
+//! the count, exact min/max/mean and percentiles. [`MonitorHandle::summary`] puts them in one
+//! block for people, and [`Builder::summary_on_stop`] prints it when the monitor ends.
+//!
+//! Two cargo features, off by default, send the samples where you already look:
+//!
+//! - **`metrics`**: `Builder::metrics(true)` records `loopmon_lag_seconds`, `loopmon_tasks` and
+//!   `loopmon_stalls_total` through the [`metrics`](https://docs.rs/metrics) facade, for any
+//!   exporter (Prometheus: see `examples/prometheus.rs`).
+//! - **`tracing`**: a `WARN` event for each sample over the [report
+//!   threshold](Builder::report_threshold), a `DEBUG` event per sample with
+//!   `Builder::trace_samples`; what would go to stderr (the summary, a callback's first panic)
+//!   goes through `tracing` instead.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let monitor = loopmon::SleepMonitor::builder()
+//!     .interval(Duration::from_millis(10))
+//!     .report_threshold(Duration::from_millis(100))
+//!     .build()
+//!     .unwrap()
+//!     .start();
+//! tokio::time::sleep(Duration::from_millis(20)).await;
+//! std::thread::sleep(Duration::from_millis(250)); // a blocking call
+//! tokio::time::sleep(Duration::from_millis(20)).await;
+//! let stats = monitor.take_stats();
+//! assert_eq!(stats.over_threshold(), 1);
+//! assert!(stats.max() >= Duration::from_millis(200));
+//! println!("{}", monitor.summary());
+//! # }
+//! ```
+//!
 //! # Paused clock
 //!
 //! Under tokio's paused clock (`start_paused = true` in tests, or `tokio::time::pause()`), a
@@ -91,10 +129,13 @@
 //! notices the paused clock and drives its probe from an OS thread in real time instead: virtual
 //! time moves exactly as it would without loopmon, and lag is measured in real time.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use loopmon_core::callback;
 pub use loopmon_core::{
-    create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
-    SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
+    create, Builder, Callback, Error, IntoCallback, LagSource, LagStats, MonitorGuard,
+    MonitorHandle, Sample, SleepMonitor, Summary, WatchBlockOn, DEFAULT_INTERVAL,
+    DEFAULT_REPORT_THRESHOLD, MAX_INTERVAL, MIN_INTERVAL,
 };
 #[cfg(feature = "macros")]
 pub use loopmon_macros::{main, test};

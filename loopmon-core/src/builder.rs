@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::handle::MonitorHandle;
 use crate::monitor::Monitor;
 use crate::probe;
+use crate::report::{self, Reporter};
 use crate::schedule::Schedule;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +42,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 pub struct SleepMonitor {
     interval: Duration,
     callbacks: Vec<Callback>,
+    report: report::Settings,
 }
 
 impl SleepMonitor {
@@ -96,7 +98,12 @@ impl SleepMonitor {
         let _context = runtime.enter();
         let schedule = Schedule::new(Instant::now(), self.interval);
         let alarm = Alarm::for_current_runtime(&schedule);
-        let monitor = Arc::new(Monitor::new(self.interval, runtime.clone(), self.callbacks));
+        let monitor = Arc::new(Monitor::new(
+            self.interval,
+            runtime.clone(),
+            self.callbacks,
+            Reporter::new(self.report),
+        ));
         let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));
         monitor.set_probe(task.abort_handle());
         MonitorHandle::new(monitor)
@@ -108,6 +115,8 @@ impl SleepMonitor {
 pub struct Builder {
     interval: Duration,
     callbacks: Vec<Callback>,
+    /// Set by the reporting methods (in `report.rs`).
+    pub(crate) report: report::Settings,
 }
 
 impl Default for Builder {
@@ -115,6 +124,7 @@ impl Default for Builder {
         Builder {
             interval: DEFAULT_INTERVAL,
             callbacks: Vec::new(),
+            report: report::Settings::default(),
         }
     }
 }
@@ -145,6 +155,7 @@ impl Builder {
         Ok(SleepMonitor {
             interval: Error::check_interval(self.interval)?,
             callbacks: self.callbacks,
+            report: self.report,
         })
     }
 }

@@ -12,7 +12,7 @@
 //! previous delivery is still running is skipped and counted
 //! ([`MonitorHandle::skipped`](crate::MonitorHandle::skipped)). A callback that panics is
 //! contained: the monitor keeps going, the first panic of each callback is printed to stderr with
-//! the callback's name, and every panic is counted
+//! the callback's name (an `ERROR` event with the `tracing` feature), and every panic is counted
 //! ([`MonitorHandle::panics`](crate::MonitorHandle::panics)).
 
 use crate::counters::Counters;
@@ -151,11 +151,20 @@ impl Callback {
     fn report_panic(&self, payload: &(dyn Any + Send), counters: &Counters) {
         counters.add_panic();
         if !self.panic_reported.swap(true, Ordering::AcqRel) {
+            #[cfg(not(feature = "tracing"))]
             eprintln!(
                 "loopmon: callback `{}` panicked: {}; the monitor keeps running \
                  (later panics of this callback are counted, not printed)",
                 self.name,
                 panic_message(payload)
+            );
+            #[cfg(feature = "tracing")]
+            tracing::error!(
+                target: "loopmon",
+                callback = self.name,
+                panic = panic_message(payload),
+                "callback panicked; the monitor keeps running \
+                 (later panics of this callback are counted, not reported)",
             );
         }
     }

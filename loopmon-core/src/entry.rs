@@ -24,7 +24,6 @@ mod guard;
 mod reporter;
 
 pub use env::{Settings, LOOPMON, LOOPMON_INTERVAL};
-pub use reporter::DEFAULT_REPORT_THRESHOLD;
 
 use crate::builder::SleepMonitor;
 use crate::callback::{Callback, IntoCallback};
@@ -90,7 +89,8 @@ impl Entry {
             .max_lag
             .map(|limit| Arc::new(LagGuard::new(limit, settings.interval)));
         let mut builder = SleepMonitor::builder().interval(settings.interval);
-        if self.callbacks.is_empty() {
+        // With the `tracing` feature, the monitor's own `WARN` events are the default report.
+        if self.callbacks.is_empty() && !cfg!(feature = "tracing") {
             builder = builder.callback(reporter::report);
         }
         for callback in self.callbacks {

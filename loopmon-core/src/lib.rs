@@ -19,6 +19,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod alarm;
 mod block_on;
 mod builder;
@@ -27,11 +29,15 @@ mod counters;
 #[doc(hidden)]
 pub mod entry;
 mod error;
+mod export;
 mod handle;
 mod monitor;
 mod probe;
+mod report;
 mod sample;
 mod schedule;
+mod stats;
+mod summary;
 mod ticker;
 
 pub use block_on::WatchBlockOn;
@@ -39,4 +45,13 @@ pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};
 pub use callback::{Callback, IntoCallback};
 pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
+pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
+pub use stats::LagStats;
+pub use summary::Summary;
+
+/// Not public API: what the benchmarks time. Anything here may change in any release.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::stats::BenchRecorder as Recorder;
+}

@@ -37,5 +37,6 @@ struct Finished(Arc<Monitor>);
 impl Drop for Finished {
     fn drop(&mut self) {
         self.0.counters.finish();
+        self.0.report.ended(&self.0);
     }
 }

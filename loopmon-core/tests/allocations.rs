@@ -53,6 +53,26 @@ fn no_allocation_per_tick() {
         "{allocs} allocations over {ticks} ticks with a sync callback"
     );
 
+    // Statistics are always on. With the exports on too (nothing installed to receive them),
+    // and every nonzero lag over the report threshold: still nothing.
+    #[cfg(any(feature = "metrics", feature = "tracing"))]
+    {
+        let builder = SleepMonitor::builder()
+            .interval(interval)
+            .report_threshold(Duration::ZERO);
+        #[cfg(feature = "metrics")]
+        let builder = builder.metrics(true);
+        #[cfg(feature = "tracing")]
+        let builder = builder.trace_samples(true);
+        let (allocs, ticks) =
+            allocations_over(builder.build().unwrap(), Duration::from_millis(200));
+        assert!(ticks >= 100, "only {ticks} ticks");
+        assert_eq!(
+            allocs, 0,
+            "{allocs} allocations over {ticks} ticks with exports"
+        );
+    }
+
     // The counter does see allocations: each async delivery is a task of its own.
     let async_cb = SleepMonitor::builder()
         .interval(interval)

@@ -51,13 +51,15 @@ async fn every_form_is_registered_the_same_way() {
         .start();
     tokio::time::sleep(ms(80)).await;
     h.stop();
-    tokio::time::sleep(ms(10)).await;
+    tokio::time::sleep(ms(100)).await;
     let ticks = h.ticks() as usize;
     assert!(ticks >= 4);
     assert_eq!(rec.len(), ticks);
-    // Async deliveries run as their own tasks; all of them have finished by now.
-    assert_eq!(by_value.load(Ordering::SeqCst), ticks);
-    assert_eq!(closure.load(Ordering::SeqCst), ticks);
+    // Async deliveries run as their own tasks; all of them have finished by now. On a loaded
+    // machine a delivery may still be running when the next sample comes: that one is skipped.
+    let delivered = by_value.load(Ordering::SeqCst) + closure.load(Ordering::SeqCst);
+    assert_eq!(delivered + h.skipped() as usize, 2 * ticks);
+    assert!(delivered >= ticks, "{delivered} deliveries for {ticks} ticks");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -115,5 +117,8 @@ async fn panicking_callbacks_are_contained_and_counted() {
     // The recorder after the panicking callbacks still saw every sample.
     assert_eq!(rec.len() as u64, ticks);
     let sync_panics = ticks.div_ceil(2);
-    assert_eq!(h.panics(), sync_panics + ticks);
+    // The async callback panics on each delivery; a sample that came while one was still being
+    // unwound skipped it (counted).
+    assert_eq!(h.panics() + h.skipped(), sync_panics + ticks);
+    assert!(h.panics() > sync_panics);
 }

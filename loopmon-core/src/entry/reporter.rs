@@ -1,15 +1,12 @@
 //! The default reporter: what a bare `#[loopmon::main]` or `#[loopmon::test]` does with each
 //! sample when no `callback` is given.
+//!
+//! It prints a line for a sample over [`DEFAULT_REPORT_THRESHOLD`]: below that, a lag is usually
+//! scheduling noise on a busy machine; over it, something held the runtime (a blocking call, a
+//! CPU-heavy poll) long enough to delay every task behind it.
 
+use crate::report::DEFAULT_REPORT_THRESHOLD;
 use crate::sample::{LagSource, Sample};
-use std::time::Duration;
-
-/// The lag over which the default reporter prints a line: 100 ms, the default of asyncio's
-/// `slow_callback_duration`.
-///
-/// Below that, a lag is usually scheduling noise on a busy machine; over it, something held
-/// the runtime (a blocking call, a CPU-heavy poll) long enough to delay every task behind it.
-pub const DEFAULT_REPORT_THRESHOLD: Duration = Duration::from_millis(100);
 
 /// Prints one line to stderr for a sample whose lag is over [`DEFAULT_REPORT_THRESHOLD`].
 pub(crate) fn report(sample: &Sample) {
@@ -41,6 +38,7 @@ fn line(sample: &Sample) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use chrono::TimeZone;
 
     #[test]

@@ -47,6 +47,14 @@ async fn the_guard_fails_a_test_that_blocks() {
     std::thread::sleep(Duration::from_millis(400));
 }
 
+#[loopmon::test(max_lag = "100ms", interval = "20ms")]
+#[should_panic(expected = "loopmon summary: ")]
+async fn the_guard_failure_carries_the_summary() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    std::thread::sleep(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
 #[loopmon::test(max_lag = "100ms", flavor = "multi_thread")]
 #[should_panic(expected = "more than `max_lag` of 100ms")]
 async fn the_guard_fails_a_test_that_blocks_on_multi_thread() {

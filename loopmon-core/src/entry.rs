@@ -145,7 +145,7 @@ impl Running {
             .await;
         monitor.stop();
         if let Some(guard) = &self.guard {
-            guard.check();
+            guard.check(monitor.summary());
         }
         output
     }

@@ -74,8 +74,8 @@ impl LagGuard {
     }
 
     /// Panics if the worst lag passed the limit, counting the deadline the probe still waits
-    /// for. Call it once the body has finished.
-    pub(crate) fn check(&self) {
+    /// for, with `summary` (the monitor's) below the message. Call it once the body has finished.
+    pub(crate) fn check(&self, summary: impl fmt::Display) {
         let mut state = self.lock();
         // The probe is due at most `interval` (+ its early arming) after its last run; past
         // that, it has been held up. This under-reads by up to one interval, never over-reads.
@@ -86,7 +86,7 @@ impl LagGuard {
         state.record(pending, Utc::now());
         if state.worst > self.limit {
             let at = state.at.unwrap_or_else(Utc::now);
-            panic!("{}", failure(state.worst, at, self.limit));
+            panic!("{}\n{summary}", failure(state.worst, at, self.limit));
         }
     }
 }
@@ -187,14 +187,14 @@ mod tests {
     fn a_lag_past_the_limit_fails() {
         let guard = LagGuard::new(Duration::from_millis(50), Duration::from_secs(60));
         guard.sampled(&Sample::new(Duration::from_millis(51), 1, Utc::now()));
-        guard.check();
+        guard.check("(summary)");
     }
 
     #[test]
     fn a_lag_within_the_limit_passes() {
         let guard = LagGuard::new(Duration::from_millis(50), Duration::from_secs(60));
         guard.sampled(&Sample::new(Duration::from_millis(50), 1, Utc::now()));
-        guard.check();
+        guard.check("(summary)");
     }
 
     #[test]
@@ -202,7 +202,7 @@ mod tests {
     fn a_probe_overdue_at_the_end_fails() {
         let guard = LagGuard::new(Duration::from_millis(20), Duration::from_millis(10));
         std::thread::sleep(Duration::from_millis(100)); // no sample for 10 intervals
-        guard.check();
+        guard.check("(summary)");
     }
 
     #[test]

@@ -1,6 +1,20 @@
 //! **loopmon** tells you when your tokio runtime is being starved: a blocking call inside async
 //! code, a CPU-heavy poll, too much work for the threads.
 //!
+//! One line to adopt it: replace `#[tokio::main]` with `#[loopmon::main]` (and `#[tokio::test]`
+//! with `#[loopmon::test]`).
+//!
+//! ```
+//! #[loopmon::main(interval = "500ms")]
+//! async fn main() {
+//!     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+//!     std::thread::sleep(std::time::Duration::from_millis(300)); // reported on stderr
+//!     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+//! }
+//! ```
+//!
+//! Or through the API, with a callback of your own:
+//!
 //! ```
 //! use chrono::{DateTime, Utc};
 //! use std::time::Duration;
@@ -50,6 +64,63 @@
 //! stuck while others are free. And `block_on` polls its future (the body of `#[tokio::main]`)
 //! on the main thread, not on a worker, where the probe task cannot see it:
 //! [`MonitorHandle::watch_block_on`] adds a second probe inside that future.
+//!
+//! # The macros
+//!
+//! [`main`] and [`test`] (feature `macros`, on by default) wrap `#[tokio::main]` and
+//! `#[tokio::test]`: they take all of tokio's arguments plus loopmon's (`interval`, `callback`,
+//! `crate`, and for tests `max_lag`), start the monitor at the top of the body, and run the
+//! body under [`MonitorHandle::watch_block_on`] so a blocking call in `main`'s body is seen on
+//! `multi_thread` too. Bare, they sample every [`DEFAULT_INTERVAL`] and print one line to
+//! stderr for each lag over 100 ms (the report threshold). The application needs no
+//! direct tokio dependency for them (when it has one, the two unify).
+//!
+//! - **Test guard.** `#[loopmon::test(max_lag = "50ms")]` fails a test whose runtime lagged more
+//!   than 50 ms while it ran, with the worst lag, when it happened and the limit: a blocking
+//!   call is caught in CI.
+//! - **Without rebuilding.** `LOOPMON_INTERVAL=100ms` overrides the attribute's interval,
+//!   `LOOPMON=off` turns the monitor off; a bad value prints one warning and changes nothing.
+//! - **Checked at compile time.** Misuse (`interval = "500"`, an unknown argument, `async`
+//!   missing, `#[tokio::test]` stacked on top, ...) is a compile error at the offending token
+//!   that says what to write instead.
+//!
+//! # Statistics, metrics, tracing, summary
+//!
+//! Every sample also goes into the monitor's lag statistics: [`MonitorHandle::stats`] (since
+//! the start) and [`MonitorHandle::take_stats`] (since the last take) return [`LagStats`] with
+//! the count, exact min/max/mean and percentiles. [`MonitorHandle::summary`] puts them in one
+//! block for people, and [`Builder::summary_on_stop`] prints it when the monitor ends.
+//!
+//! Two cargo features, off by default, send the samples where you already look:
+//!
+//! - **`metrics`**: `Builder::metrics(true)` records `loopmon_lag_seconds`, `loopmon_tasks` and
+//!   `loopmon_stalls_total` through the [`metrics`](https://docs.rs/metrics) facade, for any
+//!   exporter (Prometheus: see `examples/prometheus.rs`).
+//! - **`tracing`**: a `WARN` event for each sample over the [report
+//!   threshold](Builder::report_threshold), a `DEBUG` event per sample with
+//!   `Builder::trace_samples`; what would go to stderr (the summary, a callback's first panic)
+//!   goes through `tracing` instead.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let monitor = loopmon::SleepMonitor::builder()
+//!     .interval(Duration::from_millis(10))
+//!     .report_threshold(Duration::from_millis(100))
+//!     .build()
+//!     .unwrap()
+//!     .start();
+//! tokio::time::sleep(Duration::from_millis(20)).await;
+//! std::thread::sleep(Duration::from_millis(250)); // a blocking call
+//! tokio::time::sleep(Duration::from_millis(20)).await;
+//! let stats = monitor.take_stats();
+//! assert_eq!(stats.over_threshold(), 1);
+//! assert!(stats.max() >= Duration::from_millis(200));
+//! println!("{}", monitor.summary());
+//! # }
+//! ```
 //!
 //! # Stalls, reported while they happen
 //!
@@ -119,19 +190,32 @@
 //! notices the paused clock and drives its probe from an OS thread in real time instead: virtual
 //! time moves exactly as it would without loopmon, and lag is measured in real time.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use loopmon_core::callback;
 pub use loopmon_core::{
-    create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
-    SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
+    create, Builder, Callback, Error, IntoCallback, LagSource, LagStats, MonitorGuard,
+    MonitorHandle, Sample, SleepMonitor, Summary, WatchBlockOn, DEFAULT_INTERVAL,
+    DEFAULT_REPORT_THRESHOLD, MAX_INTERVAL, MIN_INTERVAL,
 };
 pub use loopmon_core::{
     install_poll_hooks, report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD,
 };
+#[cfg(feature = "macros")]
+pub use loopmon_macros::{main, test};
 
 /// What the macros' generated code calls. Not public API: anything here may change in any
 /// release.
 #[doc(hidden)]
 pub mod __private {
+    pub use core::time::Duration;
     pub use loopmon_core;
+    pub use loopmon_core::entry::Entry;
+    pub use loopmon_core::DEFAULT_INTERVAL;
     pub use tokio;
 }
+
+// The README's examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::handle::MonitorHandle;
 use crate::monitor::Monitor;
 use crate::probe;
+use crate::report::{self, Reporter};
 use crate::schedule::Schedule;
 use crate::stall::Stall;
 use crate::watch::{OnStall, StallConfig};
@@ -44,6 +45,7 @@ pub struct SleepMonitor {
     interval: Duration,
     callbacks: Vec<Callback>,
     stalls: StallConfig,
+    report: report::Settings,
 }
 
 impl SleepMonitor {
@@ -104,10 +106,14 @@ impl SleepMonitor {
         let _context = runtime.enter();
         let schedule = Schedule::new(Instant::now(), self.interval);
         let alarm = Alarm::for_current_runtime(&schedule);
-        let monitor = Arc::new(Monitor::new(self.interval, runtime.clone(), self.callbacks));
-        let counters = monitor.counters.clone();
+        let monitor = Arc::new(Monitor::new(
+            self.interval,
+            runtime.clone(),
+            self.callbacks,
+            Reporter::new(self.report),
+        ));
         let due = schedule.next();
-        if let Some(watch) = self.stalls.start(self.interval, runtime, counters, due) {
+        if let Some(watch) = self.stalls.start(self.interval, runtime, &monitor, due) {
             let _ = monitor.watch.set(watch);
         }
         let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));
@@ -122,6 +128,8 @@ pub struct Builder {
     interval: Duration,
     callbacks: Vec<Callback>,
     stalls: StallConfig,
+    /// Set by the reporting methods (in `report.rs`).
+    pub(crate) report: report::Settings,
 }
 
 impl Default for Builder {
@@ -130,6 +138,7 @@ impl Default for Builder {
             interval: DEFAULT_INTERVAL,
             callbacks: Vec::new(),
             stalls: StallConfig::default(),
+            report: report::Settings::default(),
         }
     }
 }
@@ -196,6 +205,7 @@ impl Builder {
             interval: Error::check_interval(self.interval)?,
             callbacks: self.callbacks,
             stalls: self.stalls,
+            report: self.report,
         })
     }
 }

@@ -12,7 +12,7 @@
 //! previous delivery is still running is skipped and counted
 //! ([`MonitorHandle::skipped`](crate::MonitorHandle::skipped)). A callback that panics is
 //! contained: the monitor keeps going, the first panic of each callback is printed to stderr with
-//! the callback's name, and every panic is counted
+//! the callback's name (an `ERROR` event with the `tracing` feature), and every panic is counted
 //! ([`MonitorHandle::panics`](crate::MonitorHandle::panics)).
 
 use crate::counters::Counters;
@@ -151,11 +151,20 @@ impl Callback {
     fn report_panic(&self, payload: &(dyn Any + Send), counters: &Counters) {
         counters.add_panic();
         if !self.panic_reported.swap(true, Ordering::AcqRel) {
+            #[cfg(not(feature = "tracing"))]
             eprintln!(
                 "loopmon: callback `{}` panicked: {}; the monitor keeps running \
                  (later panics of this callback are counted, not printed)",
                 self.name,
                 panic_message(payload)
+            );
+            #[cfg(feature = "tracing")]
+            tracing::error!(
+                target: "loopmon",
+                callback = self.name,
+                panic = panic_message(payload),
+                "callback panicked; the monitor keeps running \
+                 (later panics of this callback are counted, not reported)",
             );
         }
     }
@@ -223,6 +232,12 @@ impl Future for Contained {
 /// `Form` is a marker that tells the forms apart; it is inferred, you never write it. A closure
 /// needs its argument types written out (`|s: &Sample| ...`,
 /// `|lag: Duration, tasks: usize, at: DateTime<Utc>| async move { ... }`), an `async fn` does not.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a loopmon callback",
+    label = "not a callback",
+    note = "a callback is an `async fn(Duration, usize, DateTime<Utc>)`, an `async fn(Sample)`, \
+            or a `fn(&Sample)` that is `Send + Sync + 'static`"
+)]
 pub trait IntoCallback<Form>: Send + Sync + 'static {
     /// Wraps `self` into a [`Callback`].
     fn into_callback(self) -> Callback;

@@ -2,6 +2,8 @@
 
 use crate::block_on::WatchBlockOn;
 use crate::monitor::Monitor;
+use crate::stats::LagStats;
+use crate::summary::Summary;
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
@@ -65,6 +67,47 @@ impl MonitorHandle {
         self.monitor.counters.panics()
     }
 
+    /// Lag statistics of every sample since the monitor started. Never disturbs the probe:
+    /// see [`LagStats`] for what it holds.
+    pub fn stats(&self) -> LagStats {
+        self.monitor.report.stats.since_start()
+    }
+
+    /// Lag statistics of every sample since the last `take_stats` (or since the start), and
+    /// starts a new window: for periodic reports. Each sample lands in exactly one window, even
+    /// one taken while the probe records; [`stats`](Self::stats) is unaffected.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let monitor = loopmon_core::SleepMonitor::builder()
+    ///     .interval(Duration::from_millis(5))
+    ///     .build()
+    ///     .unwrap()
+    ///     .start();
+    /// tokio::time::sleep(Duration::from_millis(30)).await;
+    /// let first = monitor.take_stats();
+    /// tokio::time::sleep(Duration::from_millis(30)).await;
+    /// let second = monitor.take_stats();
+    /// monitor.stop();
+    /// assert!(first.count() >= 2 && second.count() >= 2);
+    /// assert_eq!(first.count() + second.count() + monitor.take_stats().count(), monitor.ticks());
+    /// assert_eq!(monitor.stats().count(), monitor.ticks());
+    /// # }
+    /// ```
+    pub fn take_stats(&self) -> LagStats {
+        self.monitor.report.stats.take()
+    }
+
+    /// The monitor's figures since it started, in one block that [`Display`](fmt::Display)s
+    /// for people: see [`Summary`]. To have it printed when the monitor ends, see
+    /// [`Builder::summary_on_stop`](crate::Builder::summary_on_stop).
+    pub fn summary(&self) -> Summary {
+        Summary::new(&self.monitor)
+    }
+
     /// Wraps a future that will be driven by `block_on` with a second probe, so that a
     /// blocking call inside the future itself is seen.
     ///
@@ -93,7 +136,7 @@ impl MonitorHandle {
     ///     std::thread::sleep(Duration::from_millis(200)); // blocks the main thread
     ///     tokio::time::sleep(Duration::from_millis(60)).await;
     /// }));
-    /// let worst = seen.lock().unwrap().iter().copied().max_by_key(|(lag, _)| *lag).unwrap();
+    /// let worst = seen.lock().unwrap().iter().copied().max_by_key(|s| s.0).unwrap();
     /// assert!(worst.0 >= Duration::from_millis(150));
     /// assert_eq!(worst.1, LagSource::BlockOn);
     /// ```

@@ -20,20 +20,28 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod alarm;
 mod block_on;
 mod builder;
 pub mod callback;
 mod counters;
+#[doc(hidden)]
+pub mod entry;
 mod error;
+mod export;
 mod handle;
 mod heartbeat;
 mod hooks;
 mod monitor;
 mod probe;
+mod report;
 mod sample;
 mod schedule;
 mod stall;
+mod stats;
+mod summary;
 mod ticker;
 mod watch;
 mod watchdog;
@@ -45,5 +53,14 @@ pub use callback::{Callback, IntoCallback};
 pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
 pub use hooks::install_poll_hooks;
+pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
 pub use stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
+pub use stats::LagStats;
+pub use summary::Summary;
+
+/// Not public API: what the benchmarks time. Anything here may change in any release.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::stats::BenchRecorder as Recorder;
+}

@@ -5,6 +5,7 @@
 
 use crate::callback::Callback;
 use crate::counters::Counters;
+use crate::report::Reporter;
 use crate::sample::{LagSource, Sample};
 use crate::watch::Watch;
 use std::cell::Cell;
@@ -26,6 +27,8 @@ pub(crate) struct Monitor {
     pub(crate) interval: Duration,
     pub(crate) runtime: Handle,
     pub(crate) counters: Arc<Counters>,
+    /// Statistics, metrics, tracing, summary: fed with every sample.
+    pub(crate) report: Reporter,
     callbacks: Box<[Arc<Callback>]>,
     /// Held while a sample is dispatched, so that `stop()` can wait for one in progress.
     dispatch: Mutex<()>,
@@ -38,11 +41,17 @@ pub(crate) struct Monitor {
 }
 
 impl Monitor {
-    pub(crate) fn new(interval: Duration, runtime: Handle, callbacks: Vec<Callback>) -> Monitor {
+    pub(crate) fn new(
+        interval: Duration,
+        runtime: Handle,
+        callbacks: Vec<Callback>,
+        report: Reporter,
+    ) -> Monitor {
         Monitor {
             interval,
             runtime,
             counters: Arc::default(),
+            report,
             callbacks: callbacks.into_iter().map(Arc::new).collect(),
             dispatch: Mutex::new(()),
             block_on_lag: AtomicU64::new(0),
@@ -94,6 +103,7 @@ impl Monitor {
             source,
             tick: self.counters.next_tick(),
         };
+        self.report.sample(&sample);
         IN_DISPATCH.with(|d| d.set(true));
         for callback in self.callbacks.iter() {
             if self.counters.is_stopped() {
@@ -117,6 +127,7 @@ impl Monitor {
             // Wait for a dispatch in progress on another thread.
             drop(self.dispatch.lock().unwrap_or_else(|e| e.into_inner()));
         }
+        self.report.ended(self);
     }
 
     pub(crate) fn is_running(&self) -> bool {

@@ -16,8 +16,10 @@
 use crate::callback::panic_message;
 use crate::counters::Counters;
 use crate::error::Error;
+use crate::export;
 use crate::heartbeat::{clock, Heartbeat};
 use crate::hooks;
+use crate::monitor::Monitor;
 use crate::stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
 use crate::watchdog;
 use crate::workers::Workers;
@@ -25,7 +27,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
@@ -103,14 +105,15 @@ impl StallConfig {
         self,
         interval: Duration,
         runtime: &Handle,
-        counters: Arc<Counters>,
+        monitor: &Arc<Monitor>,
         due: Instant,
     ) -> Option<Arc<Watch>> {
         if !self.enabled {
             return None;
         }
         let mut reporters = self.on_stall;
-        if reporters.is_empty() {
+        // The default reporter; with the `tracing` feature, the export's events report instead.
+        if reporters.is_empty() && cfg!(not(feature = "tracing")) {
             reporters.push(OnStall::new(report_to_stderr));
         }
         let fine = (self.threshold / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
@@ -121,7 +124,8 @@ impl StallConfig {
             reporters: reporters.into(),
             runtime: runtime.clone(),
             multi_thread: runtime.runtime_flavor() == RuntimeFlavor::MultiThread,
-            counters,
+            counters: monitor.counters.clone(),
+            monitor: Arc::downgrade(monitor),
             probe: Heartbeat::unarmed(due),
             block_ons: Mutex::new(Vec::new()),
             workers: Mutex::new(Workers::new(runtime.metrics().num_workers())),
@@ -183,6 +187,8 @@ pub(crate) struct Watch {
     runtime: Handle,
     multi_thread: bool,
     counters: Arc<Counters>,
+    /// For the exports (metrics, tracing) and the task count; weak, as the monitor owns this.
+    monitor: Weak<Monitor>,
     probe: Heartbeat,
     block_ons: Mutex<Vec<Arc<Heartbeat>>>,
     workers: Mutex<Workers>,
@@ -323,11 +329,32 @@ impl Watch {
             if stall.kind == StallKind::Started {
                 self.stalls.fetch_add(1, Ordering::Relaxed);
             }
+            self.export(stall);
             for reporter in self.reporters.iter() {
                 reporter.call(stall, &self.counters);
             }
         }
         IN_DELIVERY.with(|d| d.set(false));
+    }
+
+    /// Hands a report to the monitor's exports (metrics, `tracing`).
+    fn export(&self, stall: &Stall) {
+        let Some(monitor) = self.monitor.upgrade() else {
+            return;
+        };
+        let own = 1 + self.counters.in_flight();
+        let tasks = self.runtime.metrics().num_alive_tasks().saturating_sub(own);
+        let exported = export::Stall {
+            elapsed: stall.elapsed,
+            tasks: Some(tasks),
+            thread: stall.thread_name.as_deref(),
+            worker: stall.worker,
+            spawned_at: stall.task.map(|t| t.spawned_at),
+        };
+        match stall.kind {
+            StallKind::Started => monitor.report.export.stall_started(&exported),
+            _ => monitor.report.export.stall_ended(&exported),
+        }
     }
 
     fn thread_name(&self, worker: usize, workers: &Workers) -> Option<String> {

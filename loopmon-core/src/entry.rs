@@ -1,0 +1,166 @@
+//! What `#[loopmon::main]` and `#[loopmon::test]` call at run time: the attribute's
+//! configuration, the environment overrides, the default reporter and the test guard.
+//!
+//! The macros expand to (roughly):
+//!
+//! ```
+//! # use std::time::Duration;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let monitor = loopmon_core::entry::Entry::new(Duration::from_millis(500))
+//!     .callback(|s: &loopmon_core::Sample| println!("lag {:?}", s.lag))
+//!     .start();
+//! let answer = monitor.run(async { 6 * 7 }).await;
+//! assert_eq!(answer, 42);
+//! # }
+//! ```
+//!
+//! This module is how the macros' generated code reaches loopmon; it is public so the facade
+//! can re-export it, but it is not meant to be called by hand: use
+//! [`SleepMonitor`](crate::SleepMonitor) for that.
+
+mod env;
+mod guard;
+mod reporter;
+
+pub use env::{Settings, LOOPMON, LOOPMON_INTERVAL};
+
+use crate::builder::SleepMonitor;
+use crate::callback::{Callback, IntoCallback};
+use crate::handle::{MonitorGuard, MonitorHandle};
+use guard::{LagGuard, Timed};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The configuration written in the attribute, before the environment is read.
+pub struct Entry {
+    interval: Duration,
+    callbacks: Vec<Callback>,
+    max_lag: Option<Duration>,
+}
+
+impl Entry {
+    /// The attribute's interval ([`DEFAULT_INTERVAL`](crate::DEFAULT_INTERVAL) when it gives
+    /// none), no callback, no `max_lag`.
+    pub fn new(interval: Duration) -> Entry {
+        Entry {
+            interval,
+            callbacks: Vec::new(),
+            max_lag: None,
+        }
+    }
+
+    /// Adds a callback (`callback = path`), in any form [`IntoCallback`] accepts. With none, the
+    /// default reporter is used.
+    pub fn callback<F, Form>(mut self, callback: F) -> Entry
+    where
+        F: IntoCallback<Form>,
+    {
+        self.callbacks.push(callback.into_callback());
+        self
+    }
+
+    /// Sets the test guard (`max_lag = "50ms"`): [`Running::run`] panics if the runtime lagged
+    /// more than `limit` while the body ran.
+    pub fn max_lag(mut self, limit: Duration) -> Entry {
+        self.max_lag = Some(limit);
+        self
+    }
+
+    /// Reads [`LOOPMON`] and [`LOOPMON_INTERVAL`], then starts the monitor on the current
+    /// runtime (unless `LOOPMON=off`). Never panics on a bad environment value: it prints one
+    /// warning per process and keeps the attribute's value.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, as [`SleepMonitor::start`] does.
+    #[track_caller]
+    pub fn start(self) -> Running {
+        let settings = Settings::from_env(self.interval);
+        if !settings.enabled {
+            return Running {
+                monitor: None,
+                guard: None,
+            };
+        }
+        let guard = self
+            .max_lag
+            .map(|limit| Arc::new(LagGuard::new(limit, settings.interval)));
+        let mut builder = SleepMonitor::builder().interval(settings.interval);
+        // With the `tracing` feature, the monitor's own `WARN` events are the default report.
+        if self.callbacks.is_empty() && !cfg!(feature = "tracing") {
+            builder = builder.callback(reporter::report);
+        }
+        for callback in self.callbacks {
+            builder = builder.callback(callback);
+        }
+        if let Some(guard) = &guard {
+            builder = builder.callback(guard.callback());
+        }
+        // The interval was checked at compile time and in `Settings::from_env`.
+        let monitor = match builder.build() {
+            Ok(monitor) => monitor,
+            Err(e) => panic!("loopmon: {e}"),
+        };
+        Running {
+            monitor: Some(monitor.start().guard()),
+            guard,
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("interval", &self.interval)
+            .field("callbacks", &self.callbacks)
+            .field("max_lag", &self.max_lag)
+            .finish()
+    }
+}
+
+/// A started entry point: runs the function's body under the monitor.
+pub struct Running {
+    monitor: Option<MonitorGuard>,
+    guard: Option<Arc<LagGuard>>,
+}
+
+impl Running {
+    /// Runs `body` with a second probe inside it (on `multi_thread`, where `block_on` polls it on
+    /// the calling thread, see [`MonitorHandle::watch_block_on`](crate::MonitorHandle::watch_block_on)),
+    /// then stops the monitor.
+    ///
+    /// # Panics
+    ///
+    /// With a `max_lag` set, when the runtime lagged more than it while `body` ran; the message
+    /// gives the worst lag, when it happened (UTC) and the limit.
+    pub async fn run<F: Future>(self, body: F) -> F::Output {
+        let Some(monitor) = &self.monitor else {
+            return body.await;
+        };
+        let output = monitor
+            .watch_block_on(Timed::new(body, self.guard.clone()))
+            .await;
+        monitor.stop();
+        if let Some(guard) = &self.guard {
+            guard.check(monitor.summary());
+        }
+        output
+    }
+
+    /// The monitor's handle; `None` under `LOOPMON=off`.
+    pub fn handle(&self) -> Option<&MonitorHandle> {
+        self.monitor.as_deref()
+    }
+}
+
+impl fmt::Debug for Running {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Running")
+            .field("monitor", &self.monitor)
+            .field("max_lag", &self.guard.as_ref().map(|g| g.limit()))
+            .finish()
+    }
+}

@@ -1,0 +1,169 @@
+//! Starting, stopping, installing from other threads, shutdown, bad input.
+
+mod common;
+
+use common::{ms, Recorder};
+use loopmon_core::{Error, Sample, SleepMonitor};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[test]
+fn bad_intervals_are_errors_that_say_what_to_pass() {
+    let err = |d| SleepMonitor::builder().interval(d).build().unwrap_err();
+    assert_eq!(err(Duration::ZERO), Error::ZeroInterval);
+    assert_eq!(
+        err(Duration::from_micros(10)),
+        Error::IntervalTooShort(Duration::from_micros(10))
+    );
+    assert!(matches!(
+        err(Duration::from_secs(u64::MAX)),
+        Error::IntervalTooLong(_)
+    ));
+    assert!(err(Duration::ZERO)
+        .to_string()
+        .contains("Duration::from_millis"));
+}
+
+#[test]
+#[should_panic(expected = "must be called from the context of a Tokio 1.x runtime")]
+fn start_outside_a_runtime_panics_like_tokio() {
+    let _ = SleepMonitor::builder().build().unwrap().start();
+}
+
+#[test]
+#[should_panic(expected = "interval must not be zero")]
+fn create_with_a_zero_interval_panics_with_the_error() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        loopmon_core::create(Duration::ZERO, |_s: &Sample| {});
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_runs_after_stop_returns() {
+    let rec = Recorder::default();
+    let h = SleepMonitor::builder()
+        .interval(ms(1))
+        .callback(rec.callback())
+        .build()
+        .unwrap()
+        .start();
+    tokio::time::sleep(ms(30)).await;
+    assert!(h.is_running());
+    h.stop();
+    let (ticks, seen) = (h.ticks(), rec.len());
+    assert!(!h.is_running());
+    tokio::time::sleep(ms(30)).await;
+    assert_eq!(h.ticks(), ticks);
+    assert_eq!(rec.len(), seen);
+    h.stop(); // idempotent
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn stop_from_inside_a_callback_does_not_deadlock() {
+    let slot: Arc<Mutex<Option<loopmon_core::MonitorHandle>>> = Arc::default();
+    let inner = slot.clone();
+    let h = SleepMonitor::builder()
+        .interval(ms(5))
+        .callback(move |s: &Sample| {
+            if s.tick == 2 {
+                inner.lock().unwrap().as_ref().unwrap().stop();
+            }
+        })
+        .build()
+        .unwrap()
+        .start();
+    *slot.lock().unwrap() = Some(h.clone());
+    tokio::time::sleep(ms(60)).await;
+    assert!(!h.is_running());
+    assert_eq!(h.ticks(), 3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_guard_stops_on_drop_and_a_handle_does_not() {
+    let plain = SleepMonitor::builder()
+        .interval(ms(5))
+        .build()
+        .unwrap()
+        .start();
+    let observer = plain.clone();
+    drop(plain);
+    let guard = SleepMonitor::builder()
+        .interval(ms(5))
+        .build()
+        .unwrap()
+        .start()
+        .guard();
+    let guarded = (*guard).clone();
+    tokio::time::sleep(ms(30)).await;
+    drop(guard);
+    tokio::time::sleep(ms(20)).await;
+    assert!(observer.is_running(), "dropping a handle must not stop");
+    assert!(!guarded.is_running());
+    observer.stop();
+}
+
+#[test]
+fn install_onto_an_idle_runtime_on_another_thread() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // The other thread's runtime is parked, waiting for a message that comes at the end.
+    let other = std::thread::spawn(move || {
+        rt.block_on(async {
+            rx.await.ok();
+        })
+    });
+    std::thread::sleep(ms(20));
+    let rec = Recorder::default();
+    let h = SleepMonitor::builder()
+        .interval(ms(10))
+        .callback(rec.callback())
+        .build()
+        .unwrap()
+        .install(&handle);
+    std::thread::sleep(ms(150));
+    h.stop();
+    tx.send(()).unwrap();
+    other.join().unwrap();
+    assert!(rec.len() >= 8, "only {} samples", rec.len());
+    assert!(rec.max_lag() < ms(50));
+}
+
+#[test]
+fn runtime_shutdown_ends_the_monitor_quietly() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let h = SleepMonitor::builder()
+        .interval(ms(5))
+        .callback(|_s: Sample| async { tokio::time::sleep(ms(100)).await })
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    std::thread::sleep(ms(30));
+    assert!(h.is_running());
+    drop(rt);
+    assert!(!h.is_running());
+    h.stop();
+}
+
+#[test]
+fn installing_on_a_shut_down_runtime_is_quiet() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    drop(rt);
+    let h = SleepMonitor::builder().build().unwrap().install(&handle);
+    assert!(!h.is_running());
+}

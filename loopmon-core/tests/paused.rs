@@ -1,0 +1,129 @@
+//! Under tokio's paused clock, loopmon changes nothing about how the program behaves.
+
+mod common;
+
+use common::{ms, Recorder};
+use loopmon_core::SleepMonitor;
+use std::time::{Duration, Instant};
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_virtual_sleep_stays_instant() {
+    let rec = Recorder::default();
+    let h = SleepMonitor::builder()
+        .interval(ms(10))
+        .callback(rec.callback())
+        .build()
+        .unwrap()
+        .start();
+    let (real, virt) = (Instant::now(), tokio::time::Instant::now());
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(virt.elapsed(), Duration::from_secs(600));
+    assert!(
+        real.elapsed() < ms(500),
+        "took {:?} of real time",
+        real.elapsed()
+    );
+    // A timeout longer than the work is not fired by loopmon.
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::time::sleep(Duration::from_secs(5)),
+    )
+    .await;
+    assert!(r.is_ok());
+    h.stop();
+    // Samples, if any, are in real time: no bogus lag from virtual jumps.
+    assert!(rec.max_lag() < ms(100), "bogus lag {:?}", rec.max_lag());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_probe_does_not_advance_virtual_time() {
+    let rec = Recorder::default();
+    let h = SleepMonitor::builder()
+        .interval(ms(10))
+        .callback(rec.callback())
+        .build()
+        .unwrap()
+        .start();
+    let virt = tokio::time::Instant::now();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(ms(300));
+        tx.send(()).unwrap();
+    });
+    rx.await.unwrap();
+    // A probe on tokio's timer would have moved the clock by hours here.
+    assert_eq!(virt.elapsed(), Duration::ZERO);
+    // It still ticked, in real time.
+    assert!(rec.len() >= 10 && rec.len() <= 40, "{} samples", rec.len());
+    assert!(rec.max_lag() < ms(100));
+    h.stop();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pausing_after_start_is_noticed() {
+    let rec = Recorder::default();
+    let h = SleepMonitor::builder()
+        .interval(ms(10))
+        .callback(rec.callback())
+        .build()
+        .unwrap()
+        .start();
+    tokio::time::sleep(ms(30)).await;
+    tokio::time::pause();
+    let virt = tokio::time::Instant::now();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(ms(200));
+        tx.send(()).unwrap();
+    });
+    rx.await.unwrap();
+    // At most one interval of virtual time moved before the probe switched to its ticker thread.
+    assert!(
+        virt.elapsed() <= ms(10),
+        "virtual clock moved {:?}",
+        virt.elapsed()
+    );
+    assert!(rec.max_lag() < ms(100), "bogus lag {:?}", rec.max_lag());
+    h.stop();
+}
+
+#[test]
+fn the_ticker_thread_ends_with_the_monitor() {
+    let before = threads();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let h = rt.block_on(async {
+        let h = SleepMonitor::builder()
+            .interval(ms(5))
+            .build()
+            .unwrap()
+            .start();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            std::thread::sleep(ms(50));
+            tx.send(()).unwrap();
+        });
+        rx.await.unwrap();
+        h
+    });
+    assert!(h.ticks() >= 3);
+    assert_eq!(
+        threads(),
+        before + 1,
+        "the ticker thread runs beside the test"
+    );
+    drop(rt);
+    assert!(!h.is_running());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while threads() > before && Instant::now() < deadline {
+        std::thread::sleep(ms(5));
+    }
+    assert_eq!(threads(), before, "the ticker thread leaked");
+}

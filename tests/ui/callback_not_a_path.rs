@@ -1,0 +1,4 @@
+fn print(_: &loopmon::Sample) {}
+
+#[loopmon::main(callback = "print")]
+async fn main() {}

@@ -1,0 +1,4 @@
+fn print(_: u32) {}
+
+#[loopmon::main(callback = print)]
+async fn main() {}

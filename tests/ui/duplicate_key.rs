@@ -1,0 +1,2 @@
+#[loopmon::main(interval = "500ms", interval = "1s")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[loopmon::main(interval = "soon")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[loopmon::main(interval = "500")]
+async fn main() {}

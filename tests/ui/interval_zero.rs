@@ -1,0 +1,2 @@
+#[loopmon::main(interval = "0ms")]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[loopmon::main]
+async fn main(args: Vec<String>) {
+    drop(args);
+}

@@ -1,0 +1,2 @@
+#[loopmon::main(max_lag = "50ms")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[loopmon::main]
+fn main() {}

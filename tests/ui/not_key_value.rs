@@ -1,0 +1,2 @@
+#[loopmon::main(interval("500ms"), multi_thread)]
+async fn main() {}

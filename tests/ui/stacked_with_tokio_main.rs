@@ -1,0 +1,3 @@
+#[loopmon::main]
+#[tokio::main]
+async fn main() {}

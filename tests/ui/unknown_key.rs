@@ -1,0 +1,2 @@
+#[loopmon::main(intervall = "500ms")]
+async fn main() {}

@@ -13,137 +13,28 @@
 //!   `block_on` (`main`'s body), reported only while the runtime probe is on time, since that
 //!   probe's timer is driven by the workers.
 
-use crate::callback::panic_message;
 use crate::counters::Counters;
-use crate::error::Error;
 use crate::export;
 use crate::heartbeat::{clock, Heartbeat};
 use crate::hooks;
 use crate::monitor::Monitor;
-use crate::stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
+use crate::stall::{Stall, StallKind, StallTask};
 use crate::watchdog;
 use crate::workers::Workers;
 use std::cell::Cell;
-use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
-use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::runtime::Handle;
+
+mod config;
+
+pub(crate) use config::{OnStall, StallConfig};
 
 thread_local! {
     /// Set while this thread runs stall callbacks, so that `stop()` called from one of them does
     /// not wait for the delivery it is part of.
     static IN_DELIVERY: Cell<bool> = const { Cell::new(false) };
-}
-
-/// A stall callback, with what is needed to contain its panics.
-pub(crate) struct OnStall {
-    name: &'static str,
-    f: Box<dyn Fn(&Stall) + Send + Sync + 'static>,
-    panic_reported: AtomicBool,
-}
-
-impl OnStall {
-    pub(crate) fn new<F: Fn(&Stall) + Send + Sync + 'static>(f: F) -> OnStall {
-        OnStall {
-            name: std::any::type_name::<F>(),
-            f: Box::new(f),
-            panic_reported: AtomicBool::new(false),
-        }
-    }
-
-    fn call(&self, stall: &Stall, counters: &Counters) {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (self.f)(stall))) {
-            counters.add_panic();
-            if !self.panic_reported.swap(true, Ordering::AcqRel) {
-                eprintln!(
-                    "loopmon: stall callback `{}` panicked: {}; the watchdog keeps running \
-                     (later panics of this callback are counted, not printed)",
-                    self.name,
-                    panic_message(payload.as_ref())
-                );
-            }
-        }
-    }
-}
-
-impl fmt::Debug for OnStall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("OnStall").field(&self.name).finish()
-    }
-}
-
-/// The stall part of a monitor's configuration (see the `Builder`'s `stall_*` and `on_stall`).
-#[derive(Debug)]
-pub(crate) struct StallConfig {
-    pub(crate) enabled: bool,
-    pub(crate) threshold: Duration,
-    pub(crate) on_stall: Vec<OnStall>,
-}
-
-impl Default for StallConfig {
-    fn default() -> Self {
-        StallConfig {
-            enabled: true,
-            threshold: DEFAULT_STALL_THRESHOLD,
-            on_stall: Vec::new(),
-        }
-    }
-}
-
-impl StallConfig {
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        if self.enabled {
-            Error::check_stall_threshold(self.threshold)?;
-        }
-        Ok(())
-    }
-
-    /// Starts watching a monitor whose probe was first due at `due`; `None` if disabled.
-    pub(crate) fn start(
-        self,
-        interval: Duration,
-        runtime: &Handle,
-        monitor: &Arc<Monitor>,
-        due: Instant,
-    ) -> Option<Arc<Watch>> {
-        if !self.enabled {
-            return None;
-        }
-        let mut reporters = self.on_stall;
-        // The default reporter; with the `tracing` feature, the export's events report instead.
-        if reporters.is_empty() && cfg!(not(feature = "tracing")) {
-            reporters.push(OnStall::new(report_to_stderr));
-        }
-        let fine = (self.threshold / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
-        let watch = Arc::new(Watch {
-            threshold: self.threshold,
-            interval,
-            fine,
-            reporters: reporters.into(),
-            runtime: runtime.clone(),
-            multi_thread: runtime.runtime_flavor() == RuntimeFlavor::MultiThread,
-            counters: monitor.counters.clone(),
-            monitor: Arc::downgrade(monitor),
-            probe: Heartbeat::unarmed(due),
-            block_ons: Mutex::new(Vec::new()),
-            workers: Mutex::new(Workers::new(runtime.metrics().num_workers())),
-            ongoing: Mutex::new(Vec::new()),
-            delivery: Mutex::new(()),
-            stalls: AtomicU64::new(0),
-            done: AtomicBool::new(false),
-        });
-        // Started from the thread that drives a current_thread runtime (inside `block_on`): the
-        // runtime is running, so watch it from now on. Otherwise from the probe's first run.
-        let driving = Handle::try_current().is_ok_and(|current| current.id() == runtime.id())
-            && tokio::runtime::worker_index().is_some();
-        if driving {
-            watch.probe.beat_here(Instant::now(), due);
-        }
-        watchdog::register(watch.clone());
-        Some(watch)
-    }
 }
 
 /// What a reported stall is about.

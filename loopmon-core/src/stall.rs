@@ -16,7 +16,9 @@ pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(500);
 /// ([`StallKind::Started`]) and once more when it ends ([`StallKind::Ended`]).
 ///
 /// Reports go to the callbacks given to [`Builder::on_stall`](crate::Builder::on_stall), or, if
-/// there are none, to [`report_to_stderr`].
+/// there are none, to [`report_to_stderr`] (with the `tracing` feature: to `tracing` only).
+/// With the `tracing` feature each report is also a `WARN` event, and with `metrics` each
+/// ended stall's length goes into `loopmon_stall_seconds`.
 ///
 /// ```
 /// use loopmon_core::{Stall, StallKind};
@@ -117,8 +119,8 @@ impl fmt::Display for Stall {
 
 /// The default stall reporter: prints each report to stderr as `loopmon: <stall>`.
 ///
-/// Used when no callback was given to [`Builder::on_stall`](crate::Builder::on_stall); pass it
-/// there explicitly to keep it alongside your own.
+/// Used when no callback was given to [`Builder::on_stall`](crate::Builder::on_stall) and the
+/// `tracing` feature is off; pass it there explicitly to keep it alongside your own.
 pub fn report_to_stderr(stall: &Stall) {
     eprintln!("loopmon: {stall}");
 }

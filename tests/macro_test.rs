@@ -142,3 +142,29 @@ async fn the_paused_clock_is_left_alone() {
         "{lags:?}"
     );
 }
+
+// The stall keys reach the watchdog.
+
+static STALLS: std::sync::Mutex<Vec<loopmon::Stall>> = std::sync::Mutex::new(Vec::new());
+
+fn record_stall(stall: &loopmon::Stall) {
+    STALLS.lock().unwrap().push(stall.clone());
+}
+
+#[loopmon::test(interval = "10ms", stall_threshold = "100ms", on_stall = record_stall)]
+async fn the_stall_keys_reach_the_watchdog() {
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    std::thread::sleep(Duration::from_millis(400));
+    // Reported from the watchdog thread while the body still blocked.
+    let stalls = STALLS.lock().unwrap().clone();
+    assert!(
+        stalls.iter().any(|s| s.kind == loopmon::StallKind::Started),
+        "{stalls:?}"
+    );
+}
+
+#[cfg(feature = "metrics")]
+#[loopmon::test(metrics = true)]
+async fn the_metrics_key_compiles_with_the_feature() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}

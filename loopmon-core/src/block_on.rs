@@ -38,6 +38,10 @@ struct BlockOnProbe {
 impl Drop for BlockOnProbe {
     fn drop(&mut self) {
         if let Some(heartbeat) = &self.heartbeat {
+            // The future finished (or was dropped): its thread is responsive again, which ends
+            // a stall of the body that is being reported.
+            let now = Instant::now();
+            heartbeat.beat(now, now);
             heartbeat.retire();
         }
     }

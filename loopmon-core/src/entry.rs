@@ -25,9 +25,10 @@ mod reporter;
 
 pub use env::{Settings, LOOPMON, LOOPMON_INTERVAL};
 
-use crate::builder::SleepMonitor;
+use crate::builder::{Builder, SleepMonitor};
 use crate::callback::{Callback, IntoCallback};
 use crate::handle::{MonitorGuard, MonitorHandle};
+use crate::stall::Stall;
 use guard::{LagGuard, Timed};
 use std::fmt;
 use std::future::Future;
@@ -39,6 +40,8 @@ pub struct Entry {
     interval: Duration,
     callbacks: Vec<Callback>,
     max_lag: Option<Duration>,
+    /// Every other setting (stalls, metrics), applied as written.
+    builder: Builder,
 }
 
 impl Entry {
@@ -49,7 +52,29 @@ impl Entry {
             interval,
             callbacks: Vec::new(),
             max_lag: None,
+            builder: SleepMonitor::builder(),
         }
+    }
+
+    /// `stall_threshold = "100ms"`: see [`Builder::stall_threshold`].
+    pub fn stall_threshold(mut self, threshold: Duration) -> Entry {
+        self.builder = self.builder.stall_threshold(threshold);
+        self
+    }
+
+    /// `on_stall = path`: see [`Builder::on_stall`].
+    pub fn on_stall<F>(mut self, callback: F) -> Entry
+    where
+        F: Fn(&Stall) + Send + Sync + 'static,
+    {
+        self.builder = self.builder.on_stall(callback);
+        self
+    }
+
+    /// `metrics = true`: see `Builder::metrics`. A compile error without the `metrics` feature.
+    pub fn metrics<B: MetricsFeature>(mut self, enabled: B) -> Entry {
+        self.builder = enabled.apply(self.builder);
+        self
     }
 
     /// Adds a callback (`callback = path`), in any form [`IntoCallback`] accepts. With none, the
@@ -88,7 +113,7 @@ impl Entry {
         let guard = self
             .max_lag
             .map(|limit| Arc::new(LagGuard::new(limit, settings.interval)));
-        let mut builder = SleepMonitor::builder().interval(settings.interval);
+        let mut builder = self.builder.interval(settings.interval);
         // With the `tracing` feature, the monitor's own `WARN` events are the default report.
         if self.callbacks.is_empty() && !cfg!(feature = "tracing") {
             builder = builder.callback(reporter::report);
@@ -117,6 +142,7 @@ impl fmt::Debug for Entry {
             .field("interval", &self.interval)
             .field("callbacks", &self.callbacks)
             .field("max_lag", &self.max_lag)
+            .field("builder", &self.builder)
             .finish()
     }
 }
@@ -162,5 +188,24 @@ impl fmt::Debug for Running {
             .field("monitor", &self.monitor)
             .field("max_lag", &self.guard.as_ref().map(|g| g.limit()))
             .finish()
+    }
+}
+
+/// `metrics = true` in an attribute: met only with loopmon's `metrics` feature, so that without
+/// it the attribute is a compile error that says what to enable.
+#[diagnostic::on_unimplemented(
+    message = "`metrics = true` needs loopmon's `metrics` feature",
+    label = "the `metrics` feature is off",
+    note = "enable it in Cargo.toml: `loopmon = {{ version = \"...\", features = [\"metrics\"] }}`"
+)]
+pub trait MetricsFeature {
+    /// Applies the setting.
+    fn apply(self, builder: Builder) -> Builder;
+}
+
+#[cfg(feature = "metrics")]
+impl MetricsFeature for bool {
+    fn apply(self, builder: Builder) -> Builder {
+        builder.metrics(self)
     }
 }

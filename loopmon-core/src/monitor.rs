@@ -116,6 +116,14 @@ impl Monitor {
 
     /// Stops the monitor: no sample is dispatched and no callback starts once this returns.
     pub(crate) fn stop(&self) {
+        if self.counters.is_stopped() {
+            return;
+        }
+        if let Some(watch) = self.watch.get() {
+            // A stall that ended just now (`main`'s body blocked, then returned) is reported as
+            // ended before the watch closes, rather than left open.
+            watch.check(std::time::Instant::now());
+        }
         if self.counters.stop() {
             return;
         }

@@ -182,7 +182,12 @@ impl Watch {
             block_ons.retain(|hb| {
                 let subject = Subject::BlockOn(Arc::as_ptr(hb) as usize);
                 if hb.is_retired() {
-                    look.ongoing.retain(|o| o.subject != subject);
+                    if let Some(i) = look.ongoing.iter().position(|o| o.subject == subject) {
+                        match hb.resumed() {
+                            Some(end) => look.ended(i, end),
+                            None => drop(look.ongoing.swap_remove(i)),
+                        }
+                    }
                     return false;
                 }
                 look.heartbeat(hb, subject, None, !probe_overdue, self);

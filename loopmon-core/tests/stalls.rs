@@ -171,6 +171,27 @@ fn a_blocking_call_in_main_body_on_multi_thread_is_reported_while_it_blocks() {
 }
 
 #[test]
+fn a_body_that_blocks_then_returns_gets_its_end_report_at_stop() {
+    let log = Log::default();
+    let rt = multi_thread(2);
+    let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+    // `main`'s body blocks, then returns at once: the monitor is stopped right after, before
+    // the watchdog's next look (what `#[loopmon::main]` does at the end of `main`).
+    rt.block_on(handle.watch_block_on(async {
+        tokio::time::sleep(20 * MS).await;
+        std::thread::sleep(400 * MS);
+    }));
+    handle.stop();
+    let ended = log.of(StallKind::Ended);
+    assert_eq!(ended.len(), 1, "no end report: {:?}", log.all());
+    let elapsed = ended[0].1.elapsed;
+    assert!(
+        elapsed >= 350 * MS && elapsed <= 500 * MS,
+        "ended after {elapsed:?}"
+    );
+}
+
+#[test]
 fn one_stuck_worker_of_two_is_named_while_the_other_idles() {
     let log = Log::default();
     let rt = multi_thread(2);

@@ -48,6 +48,9 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("interval", "\"500ms\"", true),
     ("callback", "my_callback", true),
     ("max_lag", "\"50ms\"", false),
+    ("stall_threshold", "\"100ms\"", true),
+    ("on_stall", "my_stall_callback", true),
+    ("metrics", "true", true),
     ("crate", "\"my_loopmon\"", true),
     ("flavor", "\"multi_thread\"", true),
     ("worker_threads", "4", true),
@@ -238,26 +241,40 @@ impl Args {
                     self.call("max_lag", Value::Duration(d), span);
                 }
             }
-            "callback" => match value {
+            "stall_threshold" => {
+                // The same range as `interval`: tokio's 1 ms resolution to one day.
+                if let Some(d) = self.duration(key, value, duration::INTERVAL) {
+                    self.call("stall_threshold", Value::Duration(d), span);
+                }
+            }
+            "metrics" => match value {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Bool(b), ..
+                }) => self.call("metrics", Value::Tokens(b.to_token_stream()), span),
+                _ => self.error(
+                    span,
+                    "`metrics` takes `true` or `false`: write `metrics = true`",
+                ),
+            },
+            "callback" | "on_stall" => match value {
                 Expr::Path(path) if path.attrs.is_empty() => {
-                    self.call("callback", Value::Tokens(path.to_token_stream()), span);
+                    self.call(key, Value::Tokens(path.to_token_stream()), span);
                 }
                 Expr::Lit(lit) => {
                     let hint = match &lit.lit {
                         Lit::Str(s) if s.parse::<Path>().is_ok() => {
-                            format!(": write `callback = {}`", s.value())
+                            format!(": write `{key} = {}`", s.value())
                         }
-                        _ => ", such as `callback = my_callback`".to_string(),
+                        _ => format!(", such as `{key} = my_callback`"),
                     };
-                    self.error(
-                        span,
-                        format!("`callback` takes a path, not a literal{hint}"),
-                    );
+                    self.error(span, format!("`{key}` takes a path, not a literal{hint}"));
                 }
                 _ => self.error(
                     span,
-                    "`callback` takes a path to a function or a constant: move this \
-                     expression into a `fn` and write `callback = its_name`",
+                    format!(
+                        "`{key}` takes a path to a function or a constant: move this \
+                         expression into a `fn` and write `{key} = its_name`"
+                    ),
                 ),
             },
             "crate" => match string(value) {

@@ -37,6 +37,9 @@ use proc_macro::TokenStream;
 /// |---|---|---|
 /// | `interval` | `interval = "500ms"` | time between samples; humantime syntax (`500ms`, `1s`, `1.5s`, `1m 30s`, `1m30s`), between `1ms` and `24h`, checked at compile time; default `loopmon::DEFAULT_INTERVAL` (100 ms) |
 /// | `callback` | `callback = print_lag` | a path to a callback, in any form `loopmon::Builder::callback` accepts; repeatable; replaces the default reporter |
+/// | `stall_threshold` | `stall_threshold = "100ms"` | how long the runtime may be stuck before the stall watchdog reports it, while it still lasts (see `loopmon::Builder::stall_threshold`); default `loopmon::DEFAULT_STALL_THRESHOLD` (500 ms) |
+/// | `on_stall` | `on_stall = page_someone` | a path to a `fn(&loopmon::Stall)`, called on the watchdog thread at a stall's start and end; repeatable; replaces the default stall reporter |
+/// | `metrics` | `metrics = true` | records lag, tasks and stalls through the `metrics` facade; needs loopmon's `metrics` feature (a compile error without it) |
 /// | `crate` | `crate = "my_loopmon"` | loopmon's path, when the dependency is renamed |
 /// | `flavor` | `flavor = "current_thread"` | tokio's: `multi_thread` (default), `current_thread`, `local` |
 /// | `worker_threads` | `worker_threads = 4` | tokio's, `multi_thread` only |
@@ -161,6 +164,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `max_lag` | `max_lag = "50ms"` | the test guard, below |
 /// | `interval` | `interval = "10ms"` | time between samples, as for `#[loopmon::main]`; default 100 ms |
 /// | `callback` | `callback = record` | a path to a callback; repeatable; replaces the default reporter |
+/// | `stall_threshold` | `stall_threshold = "100ms"` | how long the runtime may be stuck before the stall watchdog reports it, while it still lasts (see `loopmon::Builder::stall_threshold`); default `loopmon::DEFAULT_STALL_THRESHOLD` (500 ms) |
+/// | `on_stall` | `on_stall = page_someone` | a path to a `fn(&loopmon::Stall)`, called on the watchdog thread at a stall's start and end; repeatable; replaces the default stall reporter |
+/// | `metrics` | `metrics = true` | records lag, tasks and stalls through the `metrics` facade; needs loopmon's `metrics` feature (a compile error without it) |
 /// | `crate` | `crate = "my_loopmon"` | loopmon's path, when the dependency is renamed |
 /// | `flavor` | `flavor = "multi_thread"` | tokio's: `current_thread` (default), `multi_thread`, `local` |
 /// | `worker_threads` | `worker_threads = 2` | tokio's, `multi_thread` only |

@@ -1,0 +1,2 @@
+#[loopmon::main(metrics = "yes")]
+async fn main() {}

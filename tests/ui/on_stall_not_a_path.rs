@@ -1,0 +1,2 @@
+#[loopmon::main(on_stall = "report")]
+async fn main() {}

@@ -557,7 +557,8 @@ mod tests {
             all,
             [
                 "unknown argument `intervall`: did you mean `interval`? `#[loopmon::main]` takes \
-                 `interval`, `callback`, `crate`, `flavor`, `worker_threads`, `start_paused`, \
+                 `interval`, `callback`, `stall_threshold`, `on_stall`, `metrics`, `crate`, \
+                 `flavor`, `worker_threads`, `start_paused`, \
                  `unhandled_panic`, `name`",
                 "`\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`",
                 "`interval` is given twice: remove one of them",

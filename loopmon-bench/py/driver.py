@@ -74,8 +74,8 @@ def accuracy(a: dict) -> None:
             s = int((time.monotonic() - t0) * NS)
             time.sleep(b / 1e3)
             e = int((time.monotonic() - t0) * NS)
-            await asyncio.sleep(3 * iv + 0.005)
-            window = [lag for (at, lag) in log.samples if s <= at <= e + 3 * ivn]
+            await asyncio.sleep(iv + 0.01)
+            window = [lag for (at, lag) in log.samples if s <= at <= e + ivn + 5_000_000]
             prev = [at for (at, _lag) in before if at < s]
             deadline = (prev[-1] + ivn) if prev else s
             out[f"b{b}_rep"] = max(window) if window else 0
@@ -163,13 +163,16 @@ def throughput(a: dict) -> None:
         return dt
 
     asyncio.run(one(False, iters // 10))
-    base, mon = [], []
+    base, mon, base_cpu, mon_cpu = [], [], [], []
     for rep in range(pairs):
         order = [False, True] if rep % 2 == 0 else [True, False]
         for w in order:
+            c0, _ = cpu_ns()
             dt = asyncio.run(one(w, iters))
+            c1, _ = cpu_ns()
             (mon if w else base).append(int(dt * NS))
-    emit(base_ns=base, mon_ns=mon)
+            (mon_cpu if w else base_cpu).append(c1 - c0)
+    emit(base_ns=base, mon_ns=mon, base_cpu_ns=base_cpu, mon_cpu_ns=mon_cpu)
 
 
 def scaling(a: dict) -> None:

@@ -81,6 +81,7 @@ fn all_main(args: &[String]) {
         }
     });
     let started = Instant::now();
+    let load_before = report::load_average();
     let python = python::Python::setup(target);
     eprintln!("{}", python.describe);
     let mut ctx = scenario::Ctx {
@@ -101,10 +102,16 @@ fn all_main(args: &[String]) {
             command.push_str(a);
         }
     }
+    let load = format!(
+        "{load_before} when the run began, {} when it ended (2 cores: above 2 means other \
+         processes were competing for the CPU)",
+        report::load_average()
+    );
     let text = ctx.report.render(
         &command,
         started.elapsed().as_secs_f64(),
         &ctx.python.describe,
+        &load,
     );
     std::fs::write(&out, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
     println!("{}", ctx.report.targets_table());

@@ -8,8 +8,9 @@ mod floor;
 mod loopmon;
 mod metrics;
 mod naive;
+mod os_thread;
 
-use crate::recorder::Recorder;
+use crate::recorder::{nanos, Recorder};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,17 +32,20 @@ pub(crate) enum Peer {
     Eld,
     /// `tokio-metrics` 0.5 `RuntimeMonitor`, sampled by its README's loop.
     Metrics,
+    /// Not a contestant: an OS thread's `std::thread::sleep` lateness, the machine's own noise.
+    OsThread,
 }
 
 impl Peer {
     /// Every Rust contestant, for parsing.
-    const ALL: [Peer; 6] = [
+    const ALL: [Peer; 7] = [
         Peer::None,
         Peer::Floor,
         Peer::Loopmon,
         Peer::Naive,
         Peer::Eld,
         Peer::Metrics,
+        Peer::OsThread,
     ];
 
     /// The name used on the command line and in the tables' keys.
@@ -53,6 +57,7 @@ impl Peer {
             Peer::Naive => "naive",
             Peer::Eld => "eld",
             Peer::Metrics => "metrics",
+            Peer::OsThread => "os-thread",
         }
     }
 
@@ -65,6 +70,7 @@ impl Peer {
             Peer::Naive => "naive tokio probe",
             Peer::Eld => "tokio-eld 0.3",
             Peer::Metrics => "tokio-metrics 0.5",
+            Peer::OsThread => "reference: OS thread, `std::thread::sleep` lateness",
         }
     }
 
@@ -125,6 +131,7 @@ enum Running {
     Task(JoinHandle<()>),
     Loopmon(::loopmon::MonitorHandle),
     Eld(tokio_eld::EldHistogram<u64>),
+    Thread(os_thread::Stop),
 }
 
 impl std::fmt::Debug for Running {
@@ -134,6 +141,7 @@ impl std::fmt::Debug for Running {
             Running::Task(_) => "Task",
             Running::Loopmon(_) => "Loopmon",
             Running::Eld(_) => "Eld",
+            Running::Thread(_) => "Thread",
         })
     }
 }
@@ -158,6 +166,9 @@ impl Probe {
             Peer::Naive => Running::Task(naive::spawn(interval, rec.clone(), ticks.clone())),
             Peer::Metrics => Running::Task(metrics::spawn(interval, rec.clone(), ticks.clone())),
             Peer::Eld => Running::Eld(eld::start(interval)),
+            Peer::OsThread => {
+                Running::Thread(os_thread::spawn(interval, rec.clone(), ticks.clone()))
+            }
             Peer::Loopmon => Running::Loopmon(loopmon::start(
                 interval,
                 cb,
@@ -180,7 +191,7 @@ impl Probe {
     pub(crate) fn ticks(&self) -> u64 {
         match &self.running {
             Running::Nothing => 0,
-            Running::Task(_) => self.ticks.load(Ordering::Relaxed),
+            Running::Task(_) | Running::Thread(_) => self.ticks.load(Ordering::Relaxed),
             Running::Loopmon(h) => h.ticks(),
             Running::Eld(h) => h.len(),
         }
@@ -200,26 +211,59 @@ impl Probe {
             Running::Task(t) => t.abort(),
             Running::Loopmon(h) => h.stop(),
             Running::Eld(h) => h.stop(),
+            Running::Thread(s) => s.stop(),
         }
+    }
+
+    /// How long before its deadline (ns) each on-time sample of a drift-free contestant was
+    /// taken: loopmon arms its timer early and runs up to 2 ms ahead on an idle runtime.
+    pub(crate) fn early(&self) -> Vec<u64> {
+        let iv = nanos(self.interval);
+        self.rec
+            .samples()
+            .into_iter()
+            .filter(|&(_, lag)| lag == 0)
+            .map(|(at, _)| nearest_grid_point(at, iv).saturating_sub(at))
+            .collect()
     }
 
     /// The deadline (ns since `t0`) the probe waits for after a sample taken at `at` that
     /// reported `lag`.
     pub(crate) fn next_deadline_after(&self, at: u64, lag: u64) -> u64 {
-        let iv = crate::recorder::nanos(self.interval);
+        let iv = nanos(self.interval);
         match self.peer {
             // Drift-free grids `t0 + k × interval`. loopmon runs up to 2 ms before its deadline
             // on an idle runtime (it arms the timer early) and then reports 0.
-            Peer::Loopmon | Peer::Floor | Peer::Eld => {
+            Peer::Loopmon | Peer::Floor | Peer::Eld | Peer::OsThread => {
                 let served = if lag > 0 {
                     at - lag
                 } else {
-                    at.div_ceil(iv) * iv
+                    nearest_grid_point(at, iv)
                 };
                 served + iv
             }
             // Deadlines set from "now": the next one is one interval after this sample.
             Peer::Naive | Peer::Metrics | Peer::None => at + iv,
         }
+    }
+}
+
+/// The deadline `k × iv` nearest to `at`: an on-time sample (lag 0) is taken between a little
+/// before its deadline (loopmon runs up to 2 ms early) and a few µs after it (the callback reads
+/// the clock after the probe did).
+fn nearest_grid_point(at: u64, iv: u64) -> u64 {
+    (at + iv / 2) / iv * iv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_time_samples_belong_to_the_nearest_deadline() {
+        let ms = 1_000_000;
+        assert_eq!(nearest_grid_point(98 * ms, 10 * ms), 100 * ms); // 2 ms early
+        assert_eq!(nearest_grid_point(100 * ms + 5_000, 10 * ms), 100 * ms); // just after
+        assert_eq!(nearest_grid_point(0, 10 * ms), 0);
     }
 }

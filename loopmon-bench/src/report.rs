@@ -93,7 +93,7 @@ impl Report {
         t.render()
     }
 
-    pub(crate) fn render(&self, command: &str, elapsed_s: f64, python: &str) -> String {
+    pub(crate) fn render(&self, command: &str, elapsed_s: f64, python: &str, load: &str) -> String {
         let mut s = String::from("# loopmon benchmarks\n\n");
         let _ = writeln!(
             s,
@@ -102,13 +102,24 @@ impl Report {
              drift hits all of them. Figures are medians, with [min–max] over the runs where \
              there is more than one. Read ranges, not decimals: this is one shared VM.\n"
         );
-        let _ = writeln!(s, "## Machine and versions\n\n{}\n{python}\n", machine());
+        let _ = writeln!(
+            s,
+            "## Machine and versions\n\n{}\n{python}\n- load average (1, 5, 15 min) {load}\n",
+            machine()
+        );
         let _ = writeln!(s, "## loopmon's targets\n\n{}", self.targets_table());
         for sec in &self.sections {
             let _ = writeln!(s, "{sec}");
         }
         s
     }
+}
+
+/// The first three fields of `/proc/loadavg`.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// CPU, cores, kernel, compiler and the crate versions from `Cargo.lock`.

@@ -54,6 +54,14 @@ pub(crate) fn child(peer: Peer, a: &Args) -> Out {
             v.sort_unstable();
             v
         };
+        if peer == Peer::Loopmon {
+            let mut early = probe.early();
+            early.sort_unstable();
+            if !early.is_empty() {
+                out.put("early_p50", percentile(&early, 50.0))
+                    .put("early_max", early[early.len() - 1]);
+            }
+        }
         if !lags.is_empty() && peer != Peer::Metrics {
             out.put("n", lags.len())
                 .put("p50", percentile(&lags, 50.0))
@@ -158,6 +166,7 @@ fn configs(quick: bool) -> Vec<Cfg> {
                 iv,
                 reps,
             };
+            v.push(ct(Who::Rust(Peer::OsThread, Cb::None), reps));
             if !quick {
                 v.push(ct(Who::Rust(Peer::None, Cb::None), 1));
                 v.push(mt(Who::Rust(Peer::Floor, Cb::None), reps));
@@ -178,6 +187,14 @@ pub(crate) fn run(ctx: &mut Ctx) {
     cpu_section(ctx, &cfgs, &res, secs);
 }
 
+fn flavor_label(c: &Cfg) -> &'static str {
+    match c.who {
+        Who::Py | Who::PyBare => "asyncio",
+        Who::Rust(Peer::OsThread, _) => "no runtime",
+        _ => c.flavor.label(),
+    }
+}
+
 fn get<'a>(res: &'a HashMap<String, Runs>, c: &Cfg) -> &'a Runs {
     static EMPTY: std::sync::OnceLock<Runs> = std::sync::OnceLock::new();
     res.get(&c.key())
@@ -190,7 +207,12 @@ fn noise_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs:
          {secs} s window, per run (loopmon: {} runs pooled in the ranges). The naive probe and \
          loopmon report lateness; tokio-eld reports the delay of one `yield_now` after its tick \
          (not lateness); tokio-metrics has no lag figure on stable tokio (not listed). \
-         Ticks/s shows the real period: a probe that sets each deadline from \"now\" drifts.\n\n",
+         Ticks/s shows the real period: a probe that sets each deadline from \"now\" drifts. \
+         The reference row is an OS thread sleeping to the same deadlines with \
+         `std::thread::sleep`: its lateness is the machine's own scheduling noise (other \
+         processes included), a floor under every contestant's p99 and max. loopmon arms its \
+         timer up to 2 ms early and reports lateness against the true deadline; the last column \
+         shows how early it really ran.\n\n",
         if ctx.quick { 1 } else { 2 }
     );
     let mut t = Table::new(&[
@@ -202,6 +224,7 @@ fn noise_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs:
         "p99 ms",
         "max ms",
         "loopmon p50 / this p50",
+        "loopmon ran before its deadline by, ms: p50 / max",
     ]);
     let mut by_iv: HashMap<(u64, &str), Vec<f64>> = HashMap::new();
     for c in cfgs {
@@ -212,22 +235,20 @@ fn noise_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs:
     for c in cfgs.iter().filter(|c| {
         matches!(
             c.who,
-            Who::Py | Who::Rust(Peer::Loopmon, Cb::Record) | Who::Rust(Peer::Naive | Peer::Eld, _)
+            Who::Py
+                | Who::Rust(Peer::Loopmon, Cb::Record)
+                | Who::Rust(Peer::Naive | Peer::Eld | Peer::OsThread, _)
         )
     }) {
         let r = get(res, c);
         let mut row = vec![
             format!("{} ms", c.iv),
-            if matches!(c.who, Who::Py) {
-                "asyncio".into()
-            } else {
-                c.flavor.label().into()
-            },
+            flavor_label(c).into(),
             c.who.label(),
         ];
         if let Some(m) = r.missing() {
             row.push(m);
-            row.extend(["".to_string(), "".into(), "".into(), "".into()]);
+            row.extend((0..5).map(|_| String::new()));
         } else {
             let rate: Vec<f64> = r.each(|x| Some(x.f("ticks")? / (x.f("wall_ns")? / 1e9)));
             let lag = |k: &str| show(&r.vals(k).into_iter().map(ms).collect::<Vec<_>>(), 3);
@@ -244,6 +265,12 @@ fn noise_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs:
                     "—".into()
                 } else {
                     stats::ratio(&lm, &r.vals("p50"))
+                },
+                if matches!(c.who, Who::Rust(Peer::Loopmon, _)) {
+                    let e = |k: &str| show(&r.vals(k).into_iter().map(ms).collect::<Vec<_>>(), 3);
+                    format!("{} / {}", e("early_p50"), e("early_max"))
+                } else {
+                    "—".into()
                 },
             ]);
         }
@@ -310,11 +337,7 @@ fn cpu_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs: f
     ]);
     for c in cfgs {
         let r = get(res, c);
-        let flavor = if matches!(c.who, Who::Py | Who::PyBare) {
-            "asyncio"
-        } else {
-            c.flavor.label()
-        };
+        let flavor = flavor_label(c);
         let mut row = vec![format!("{} ms", c.iv), flavor.into(), c.who.label()];
         if let Some(m) = r.missing() {
             row.push(m);

@@ -34,11 +34,15 @@ pub(crate) enum Peer {
     Metrics,
     /// Not a contestant: an OS thread's `std::thread::sleep` lateness, the machine's own noise.
     OsThread,
+    /// Not a contestant: one task waiting on a tokio timer an hour away, which never fires: what
+    /// merely having a timer registered costs a busy runtime.
+    Pending,
 }
 
 impl Peer {
     /// Every Rust contestant, for parsing.
-    const ALL: [Peer; 7] = [
+    const ALL: [Peer; 8] = [
+        Peer::Pending,
         Peer::None,
         Peer::Floor,
         Peer::Loopmon,
@@ -58,6 +62,7 @@ impl Peer {
             Peer::Eld => "eld",
             Peer::Metrics => "metrics",
             Peer::OsThread => "os-thread",
+            Peer::Pending => "pending-timer",
         }
     }
 
@@ -71,6 +76,7 @@ impl Peer {
             Peer::Eld => "tokio-eld 0.3",
             Peer::Metrics => "tokio-metrics 0.5",
             Peer::OsThread => "reference: OS thread, `std::thread::sleep` lateness",
+            Peer::Pending => "reference: one pending tokio timer (1 h away), nothing else",
         }
     }
 
@@ -166,6 +172,9 @@ impl Probe {
             Peer::Naive => Running::Task(naive::spawn(interval, rec.clone(), ticks.clone())),
             Peer::Metrics => Running::Task(metrics::spawn(interval, rec.clone(), ticks.clone())),
             Peer::Eld => Running::Eld(eld::start(interval)),
+            Peer::Pending => {
+                Running::Task(tokio::spawn(tokio::time::sleep(Duration::from_secs(3600))))
+            }
             Peer::OsThread => {
                 Running::Thread(os_thread::spawn(interval, rec.clone(), ticks.clone()))
             }
@@ -243,7 +252,7 @@ impl Probe {
                 served + iv
             }
             // Deadlines set from "now": the next one is one interval after this sample.
-            Peer::Naive | Peer::Metrics | Peer::None => at + iv,
+            Peer::Naive | Peer::Metrics | Peer::None | Peer::Pending => at + iv,
         }
     }
 }

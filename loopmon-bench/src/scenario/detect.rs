@@ -46,7 +46,14 @@ pub(crate) fn child(peer: Peer, a: &Args) -> Out {
 }
 
 /// loopmon's watchdog (`on_stall`): reports a stall while it is still happening, from another
-/// thread. Returns the first-report latency of each stall, or why it cannot be measured.
+/// thread. Returns, for each of `reps` stalls of `block` on a current_thread runtime (started at
+/// a random point of `interval`), the time in ms from the stall's start to the watchdog's first
+/// report with `threshold`; or why it cannot be measured.
+///
+/// To fill in once the watchdog exists: run it like [`child`] does for the other contestants
+/// (a fresh runtime, [`stall`] to block it, the report's arrival time taken with
+/// `Instant::now()` in the `on_stall` callback, relative to the stall's start), ideally in a
+/// child process of its own (`child detect loopmon-watchdog ...`).
 pub(crate) fn detect_loopmon_watchdog(
     _interval: Duration,
     _block: Duration,

@@ -12,6 +12,7 @@
 
 mod alloc_count;
 mod child;
+mod node;
 mod peer;
 mod python;
 mod recorder;
@@ -82,11 +83,13 @@ fn all_main(args: &[String]) {
     });
     let started = Instant::now();
     let load_before = report::load_average();
-    let python = python::Python::setup(target);
-    eprintln!("{}", python.describe);
+    let python = python::Python::setup(target.clone());
+    let node = node::Node::setup(target);
+    eprintln!("{}\n{}", python.describe, node.describe);
     let mut ctx = scenario::Ctx {
         quick,
         python,
+        node,
         report: report::Report::default(),
     };
     for name in &only {
@@ -110,7 +113,7 @@ fn all_main(args: &[String]) {
     let text = ctx.report.render(
         &command,
         started.elapsed().as_secs_f64(),
-        &ctx.python.describe,
+        &format!("{}\n{}", ctx.python.describe, ctx.node.describe),
         &load,
     );
     std::fs::write(&out, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));

@@ -32,6 +32,7 @@ pub(crate) const NAMES: [&str; 6] = [
 pub(crate) struct Ctx {
     pub(crate) quick: bool,
     pub(crate) python: Python,
+    pub(crate) node: crate::node::Node,
     pub(crate) report: Report,
 }
 
@@ -185,6 +186,8 @@ pub(crate) enum Runner {
     Rust(Vec<String>),
     /// The Python original: `driver.py <args>`.
     Python(Vec<String>),
+    /// Node: `eld.js <args>`.
+    Node(Vec<String>),
 }
 
 /// One configuration of a scenario, run `reps` times.
@@ -208,6 +211,14 @@ impl Job {
         Job {
             key: key.into(),
             runner: Runner::Python(args),
+            reps,
+        }
+    }
+
+    pub(crate) fn node(key: impl Into<String>, args: Vec<String>, reps: usize) -> Job {
+        Job {
+            key: key.into(),
+            runner: Runner::Node(args),
             reps,
         }
     }
@@ -271,6 +282,10 @@ pub(crate) fn run_jobs(ctx: &Ctx, jobs: &[Job]) -> std::collections::HashMap<Str
                 Runner::Python(args) => {
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
                     ctx.python.run(&args)
+                }
+                Runner::Node(args) => {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    ctx.node.run(&args)
                 }
             };
             let runs = out.entry(job.key.clone()).or_default();

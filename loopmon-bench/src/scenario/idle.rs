@@ -88,6 +88,8 @@ enum Who {
     Py,
     /// The original's floor: a bare asyncio sleep loop.
     PyBare,
+    /// Node's `monitorEventLoopDelay` at the interval as its resolution.
+    Node,
 }
 
 impl Who {
@@ -104,6 +106,7 @@ impl Who {
             Who::Rust(p, _) => p.label().into(),
             Who::Py => "Python loopmon 1.0.1 + 1 callback".into(),
             Who::PyBare => "Python floor: bare asyncio sleep loop".into(),
+            Who::Node => "Node `monitorEventLoopDelay` (figure includes the resolution)".into(),
         }
     }
 }
@@ -130,6 +133,7 @@ impl Cfg {
             ),
             Who::Py => Job::python(self.key(), py_args("idle", &kv("record")), self.reps),
             Who::PyBare => Job::python(self.key(), py_args("idle", &kv("bare")), self.reps),
+            Who::Node => Job::node(self.key(), py_args("idle", &kv("none")), self.reps),
         }
     }
 }
@@ -159,6 +163,9 @@ fn configs(quick: bool) -> Vec<Cfg> {
             v.push(ct(Who::PyBare, 1));
         }
         v.push(ct(Who::Py, 1));
+        if !quick {
+            v.push(ct(Who::Node, 1));
+        }
         if iv == 10 {
             let mt = |who, reps| Cfg {
                 who,
@@ -190,6 +197,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
 fn flavor_label(c: &Cfg) -> &'static str {
     match c.who {
         Who::Py | Who::PyBare => "asyncio",
+        Who::Node => "libuv",
         Who::Rust(Peer::OsThread, _) => "no runtime",
         _ => c.flavor.label(),
     }
@@ -206,7 +214,9 @@ fn noise_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs:
         "## 2. Idle noise\n\nThe contestant alone on an idle runtime; the lag it reported over a \
          {secs} s window, per run (loopmon: {} runs pooled in the ranges). The naive probe and \
          loopmon report lateness; tokio-eld reports the delay of one `yield_now` after its tick \
-         (not lateness); tokio-metrics has no lag figure on stable tokio (not listed). \
+         (not lateness); tokio-metrics has no lag figure on stable tokio (not listed); Node's \
+         `monitorEventLoopDelay` records the time between its timer's callbacks, so its figure \
+         includes the resolution (idle ≈ resolution + lateness). \
          Ticks/s shows the real period: a probe that sets each deadline from \"now\" drifts. \
          The reference row is an OS thread sleeping to the same deadlines with \
          `std::thread::sleep`: its lateness is the machine's own scheduling noise (other \
@@ -236,6 +246,7 @@ fn noise_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs:
         matches!(
             c.who,
             Who::Py
+                | Who::Node
                 | Who::Rust(Peer::Loopmon, Cb::Record)
                 | Who::Rust(Peer::Naive | Peer::Eld | Peer::OsThread, _)
         )
@@ -353,7 +364,7 @@ fn cpu_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs: f
             (k > 0.0).then(|| x.f("vcsw").unwrap_or(0.0) / k)
         });
         let floor = floor_of(c.iv, c.flavor);
-        let is_py = matches!(c.who, Who::Py | Who::PyBare);
+        let is_py = matches!(c.who, Who::Py | Who::PyBare | Who::Node);
         row.extend([
             show(&rate, 0),
             show(&pct, 3),

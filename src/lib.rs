@@ -60,8 +60,8 @@
 
 pub use loopmon_core::callback;
 pub use loopmon_core::{
-    create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle, Sample,
-    SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
+    create, Builder, Callback, Error, IntoCallback, LagSource, MonitorGuard, MonitorHandle,
+    Sample, SleepMonitor, WatchBlockOn, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL,
 };
 
 /// What the macros' generated code calls. Not public API: anything here may change in any

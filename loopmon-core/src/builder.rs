@@ -96,7 +96,11 @@ impl SleepMonitor {
         let _context = runtime.enter();
         let schedule = Schedule::new(Instant::now(), self.interval);
         let alarm = Alarm::for_current_runtime(&schedule);
-        let monitor = Arc::new(Monitor::new(self.interval, runtime.clone(), self.callbacks));
+        let monitor = Arc::new(Monitor::new(
+            self.interval,
+            runtime.clone(),
+            self.callbacks,
+        ));
         let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));
         monitor.set_probe(task.abort_handle());
         MonitorHandle::new(monitor)

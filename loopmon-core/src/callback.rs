@@ -139,9 +139,7 @@ impl Callback {
                         return;
                     }
                     if let Err(payload) = (Contained { future }).await {
-                        guard
-                            .callback
-                            .report_panic(payload.as_ref(), &guard.counters);
+                        guard.callback.report_panic(payload.as_ref(), &guard.counters);
                     }
                 }));
             }

@@ -81,9 +81,7 @@ mod tests {
         );
         assert_eq!(
             Error::check_interval(MAX_INTERVAL + Duration::from_nanos(1)),
-            Err(Error::IntervalTooLong(
-                MAX_INTERVAL + Duration::from_nanos(1)
-            ))
+            Err(Error::IntervalTooLong(MAX_INTERVAL + Duration::from_nanos(1)))
         );
         assert_eq!(Error::check_interval(MIN_INTERVAL), Ok(MIN_INTERVAL));
         assert_eq!(Error::check_interval(MAX_INTERVAL), Ok(MAX_INTERVAL));

@@ -82,7 +82,11 @@ impl Monitor {
         };
         // loopmon's own tasks: the probe and the deliveries in flight.
         let own = 1 + self.counters.in_flight();
-        let tasks = self.runtime.metrics().num_alive_tasks().saturating_sub(own);
+        let tasks = self
+            .runtime
+            .metrics()
+            .num_alive_tasks()
+            .saturating_sub(own);
         let sample = Sample {
             lag,
             tasks,

@@ -44,7 +44,8 @@
 //! - A stall of `S` that begins partway through an interval `I` shows as a lag between `S − I`
 //!   and `S`: the part of the stall that fell before the probe's deadline did not make it late.
 //!   A stall shorter than the rest of the interval may not show at all; pick `I` well below the
-//!   stalls you care about.
+//!   stalls you care about. (Because the timer is armed up to 2 ms early, the probe may have run
+//!   just before its deadline: a stall that begins in that gap reads up to 2 ms below `S − I`.)
 //! - The schedule does not drift: `N` samples take `N × I`. Deadlines missed during a stall are
 //!   skipped, not replayed.
 //!

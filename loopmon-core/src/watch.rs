@@ -295,10 +295,12 @@ impl Look<'_> {
         watch: &Watch,
     ) {
         if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
-            if let Some(end) = hb.resumed() {
-                self.ended(i, end);
+            match hb.resumed() {
+                // Ended: now watch for the next stall (this also says when to look again).
+                Some(end) => self.ended(i, end),
+                // Still going: the watchdog looks again soon anyway.
+                None => return,
             }
-            return;
         }
         let seen = hb.seen();
         if !hb.is_overdue(self.now, self.threshold, self.next) {

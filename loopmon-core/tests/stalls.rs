@@ -192,6 +192,50 @@ fn a_body_that_blocks_then_returns_gets_its_end_report_at_stop() {
 }
 
 #[test]
+fn every_one_of_several_stalls_is_reported() {
+    for flavor in ["current_thread", "block_on"] {
+        let log = Log::default();
+        let rt = match flavor {
+            "current_thread" => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            _ => multi_thread(2),
+        };
+        let handle = monitor(&log, 10 * MS, 100 * MS).install(rt.handle());
+        let log_in = log.clone();
+        rt.block_on(handle.watch_block_on(async move {
+            for round in 1..=3 {
+                tokio::time::sleep(60 * MS).await;
+                let block = async { std::thread::sleep(300 * MS) };
+                match flavor {
+                    "current_thread" => tokio::spawn(block).await.unwrap(),
+                    _ => block.await,
+                }
+                // The end is reported within a few ms once the thread is back.
+                let wait = Instant::now();
+                while log_in.of(StallKind::Ended).len() < round && wait.elapsed() < 500 * MS {
+                    tokio::time::sleep(5 * MS).await;
+                }
+            }
+        }));
+        handle.stop();
+        assert_eq!(
+            log.of(StallKind::Started).len(),
+            3,
+            "{flavor}: {:?}",
+            log.all()
+        );
+        assert_eq!(
+            log.of(StallKind::Ended).len(),
+            3,
+            "{flavor}: {:?}",
+            log.all()
+        );
+    }
+}
+
+#[test]
 fn one_stuck_worker_of_two_is_named_while_the_other_idles() {
     let log = Log::default();
     let rt = multi_thread(2);

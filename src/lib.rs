@@ -64,7 +64,8 @@
 //! reports a lag when *all* workers are busy (the runtime is starved), not when one worker is
 //! stuck while others are free. And `block_on` polls its future (the body of `#[tokio::main]`)
 //! on the main thread, not on a worker, where the probe task cannot see it:
-//! [`MonitorHandle::watch_block_on`] adds a second probe inside that future.
+//! [`MonitorHandle::watch_block_on`] adds a second probe inside that future. A single stuck
+//! worker is what the stall watchdog (below) names.
 //!
 //! # The macros
 //!

@@ -45,12 +45,7 @@ fn create_with_a_zero_interval_panics_with_the_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_runs_after_stop_returns() {
     let rec = Recorder::default();
-    let h = SleepMonitor::builder()
-        .interval(ms(1))
-        .callback(rec.callback())
-        .build()
-        .unwrap()
-        .start();
+    let h = rec.monitor(ms(1)).start();
     tokio::time::sleep(ms(30)).await;
     assert!(h.is_running());
     h.stop();
@@ -122,12 +117,7 @@ fn install_onto_an_idle_runtime_on_another_thread() {
     });
     std::thread::sleep(ms(20));
     let rec = Recorder::default();
-    let h = SleepMonitor::builder()
-        .interval(ms(10))
-        .callback(rec.callback())
-        .build()
-        .unwrap()
-        .install(&handle);
+    let h = rec.monitor(ms(10)).install(&handle);
     std::thread::sleep(ms(150));
     h.stop();
     tx.send(()).unwrap();

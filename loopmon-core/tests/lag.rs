@@ -6,18 +6,10 @@ use common::{ms, Recorder};
 use loopmon_core::{LagSource, SleepMonitor};
 use std::time::{Duration, Instant};
 
-fn monitor(interval: Duration, rec: &Recorder) -> SleepMonitor {
-    SleepMonitor::builder()
-        .interval(interval)
-        .callback(rec.callback())
-        .build()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn idle_runtime_reads_about_zero() {
     let rec = Recorder::default();
-    let h = monitor(ms(10), &rec).start();
+    let h = rec.monitor(ms(10)).start();
     tokio::time::sleep(ms(500)).await;
     h.stop();
     let lags = rec.lags();
@@ -36,7 +28,7 @@ async fn idle_runtime_reads_about_zero() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_blocking_call_keeps_its_size() {
     let rec = Recorder::default();
-    let h = monitor(ms(10), &rec).start();
+    let h = rec.monitor(ms(10)).start();
     tokio::time::sleep(ms(55)).await;
     std::thread::sleep(ms(300));
     tokio::time::sleep(ms(50)).await;
@@ -52,7 +44,7 @@ async fn a_blocking_call_keeps_its_size() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_thread_sees_all_workers_blocked() {
     let rec = Recorder::default();
-    let h = monitor(ms(10), &rec).start();
+    let h = rec.monitor(ms(10)).start();
     tokio::time::sleep(ms(30)).await;
     let blockers: Vec<_> = (0..2)
         .map(|_| tokio::spawn(async { std::thread::sleep(ms(300)) }))
@@ -77,7 +69,7 @@ fn block_on_probe_sees_main_body_on_multi_thread() {
         .build()
         .unwrap();
     let rec = Recorder::default();
-    let h = monitor(ms(50), &rec).install(rt.handle());
+    let h = rec.monitor(ms(50)).install(rt.handle());
     rt.block_on(h.watch_block_on(async {
         tokio::time::sleep(ms(20)).await;
         std::thread::sleep(ms(400));
@@ -99,7 +91,7 @@ fn block_on_probe_sees_main_body_on_multi_thread() {
 async fn the_schedule_does_not_drift() {
     let rec = Recorder::default();
     let start = Instant::now();
-    let h = monitor(ms(10), &rec).start();
+    let h = rec.monitor(ms(10)).start();
     tokio::time::sleep(ms(1000)).await;
     h.stop();
     let n = rec.len() as u128;
@@ -146,7 +138,7 @@ async fn task_count_excludes_loopmon_tasks() {
 async fn samples_carry_a_utc_timestamp() {
     let rec = Recorder::default();
     let before = chrono::Utc::now();
-    let h = monitor(ms(10), &rec).start();
+    let h = rec.monitor(ms(10)).start();
     tokio::time::sleep(ms(40)).await;
     h.stop();
     let after = chrono::Utc::now();

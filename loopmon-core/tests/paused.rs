@@ -13,12 +13,7 @@ fn threads() -> usize {
 #[tokio::test(start_paused = true)]
 async fn a_long_virtual_sleep_stays_instant() {
     let rec = Recorder::default();
-    let h = SleepMonitor::builder()
-        .interval(ms(10))
-        .callback(rec.callback())
-        .build()
-        .unwrap()
-        .start();
+    let h = rec.monitor(ms(10)).start();
     let (real, virt) = (Instant::now(), tokio::time::Instant::now());
     tokio::time::sleep(Duration::from_secs(600)).await;
     assert_eq!(virt.elapsed(), Duration::from_secs(600));
@@ -42,12 +37,7 @@ async fn a_long_virtual_sleep_stays_instant() {
 #[tokio::test(start_paused = true)]
 async fn the_probe_does_not_advance_virtual_time() {
     let rec = Recorder::default();
-    let h = SleepMonitor::builder()
-        .interval(ms(10))
-        .callback(rec.callback())
-        .build()
-        .unwrap()
-        .start();
+    let h = rec.monitor(ms(10)).start();
     let virt = tokio::time::Instant::now();
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
@@ -66,12 +56,7 @@ async fn the_probe_does_not_advance_virtual_time() {
 #[tokio::test(flavor = "current_thread")]
 async fn pausing_after_start_is_noticed() {
     let rec = Recorder::default();
-    let h = SleepMonitor::builder()
-        .interval(ms(10))
-        .callback(rec.callback())
-        .build()
-        .unwrap()
-        .start();
+    let h = rec.monitor(ms(10)).start();
     tokio::time::sleep(ms(30)).await;
     tokio::time::pause();
     let virt = tokio::time::Instant::now();

@@ -1,7 +1,7 @@
 #![allow(dead_code, unreachable_pub)]
 //! Helpers shared by the integration tests.
 
-use loopmon_core::Sample;
+use loopmon_core::{Sample, SleepMonitor};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +25,14 @@ impl Recorder {
     }
     pub fn len(&self) -> usize {
         self.0.lock().unwrap().len()
+    }
+    /// A monitor at `interval` with this recorder as its only callback.
+    pub fn monitor(&self, interval: Duration) -> SleepMonitor {
+        SleepMonitor::builder()
+            .interval(interval)
+            .callback(self.callback())
+            .build()
+            .unwrap()
     }
 }
 

@@ -133,6 +133,15 @@ impl Watch {
         self.threshold
     }
 
+    /// One last look before the monitor stops, so that a stall that ended just now (`main`'s
+    /// body blocked, then returned) gets its end report rather than being left open. Skipped
+    /// when called from a stall callback: that delivery is already in progress on this thread.
+    pub(crate) fn last_look(&self) {
+        if !IN_DELIVERY.with(Cell::get) {
+            self.check(Instant::now());
+        }
+    }
+
     /// Stops watching: once this returns, no stall callback starts.
     pub(crate) fn stop(&self) {
         self.retire();

@@ -390,6 +390,44 @@ fn stop_during_a_stall_ends_the_reports() {
 }
 
 #[test]
+fn stop_from_inside_a_stall_callback_does_not_deadlock() {
+    let slot: Arc<Mutex<Option<MonitorHandle>>> = Arc::default();
+    let inner = slot.clone();
+    let (stopped, stop_returned) = std::sync::mpsc::channel();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = SleepMonitor::builder()
+        .interval(10 * MS)
+        .stall_threshold(100 * MS)
+        .on_stall(move |_s: &Stall| {
+            // Meanwhile the stall ends: stop's last look has an end report to deliver.
+            std::thread::sleep(100 * MS);
+            if let Some(h) = inner.lock().unwrap().take() {
+                h.stop();
+                stopped.send(()).unwrap();
+            }
+        })
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    *slot.lock().unwrap() = Some(handle.clone());
+    rt.block_on(async {
+        tokio::time::sleep(30 * MS).await;
+        tokio::spawn(async { std::thread::sleep(160 * MS) })
+            .await
+            .unwrap();
+        // Keep the runtime driven, so its probe beats again while the callback runs.
+        tokio::time::sleep(300 * MS).await;
+    });
+    stop_returned
+        .recv_timeout(Duration::from_secs(5))
+        .expect("stop() called from within on_stall never returned");
+    assert!(!handle.is_running());
+}
+
+#[test]
 fn the_watchdog_can_be_turned_off_and_thresholds_are_checked() {
     let rt = multi_thread(1);
     let handle = SleepMonitor::builder()

@@ -1,10 +1,10 @@
 //! [`WatchBlockOn`]: a probe inside the future that `block_on` drives.
 
 use crate::alarm::armed;
-use crate::heartbeat::Heartbeat;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
-use crate::watch::expected;
+use crate::stalls::heartbeat::Heartbeat;
+use crate::stalls::watch::expected;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -28,7 +28,7 @@ pub use env::{Settings, LOOPMON, LOOPMON_INTERVAL};
 use crate::builder::{Builder, SleepMonitor};
 use crate::callback::{Callback, IntoCallback};
 use crate::handle::{MonitorGuard, MonitorHandle};
-use crate::stall::Stall;
+use crate::stalls::stall::Stall;
 use guard::{LagGuard, Timed};
 use std::fmt;
 use std::future::Future;

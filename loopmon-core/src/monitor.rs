@@ -7,7 +7,7 @@ use crate::callback::Callback;
 use crate::counters::Counters;
 use crate::report::Reporter;
 use crate::sample::{LagSource, Sample};
-use crate::watch::Watch;
+use crate::stalls::watch::Watch;
 use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -10,7 +10,7 @@
 //! about one wake-up per threshold. Only while a stall is going on (or a probe is overdue) does it
 //! look every threshold / 10 (between 1 and 10 ms), to notice promptly when it ends.
 
-use crate::watch::Watch;
+use crate::stalls::watch::Watch;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};

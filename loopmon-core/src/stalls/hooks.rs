@@ -5,7 +5,7 @@
 //! `--cfg tokio_unstable` and are set on the runtime's `Builder`. [`install_poll_hooks`] sets
 //! them when they exist and does nothing otherwise, so the same code builds either way.
 
-use crate::stall::StallTask;
+use crate::stalls::stall::StallTask;
 use tokio::runtime::{Builder, Handle};
 
 /// Installs loopmon's task poll hooks on a runtime builder, so that stall reports on the runtime

@@ -15,12 +15,12 @@
 
 use crate::counters::Counters;
 use crate::export;
-use crate::heartbeat::{clock, Heartbeat};
-use crate::hooks;
 use crate::monitor::Monitor;
-use crate::stall::{Stall, StallKind, StallTask};
-use crate::watchdog;
-use crate::workers::Workers;
+use crate::stalls::heartbeat::{clock, Heartbeat};
+use crate::stalls::hooks;
+use crate::stalls::stall::{Stall, StallKind, StallTask};
+use crate::stalls::watchdog;
+use crate::stalls::workers::Workers;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

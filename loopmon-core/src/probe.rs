@@ -26,10 +26,16 @@ pub(crate) fn run(
                 return;
             }
             let now = Instant::now();
-            monitor.tick(now.saturating_duration_since(deadline));
             schedule.advance(now);
-            if let Some(watch) = monitor.watch.get() {
+            let watch = monitor.watch.get();
+            if let Some(watch) = watch {
                 watch.on_probe(now, schedule.next());
+            }
+            monitor.tick(now.saturating_duration_since(deadline));
+            if let Some(watch) = watch {
+                // Responsive again after the callbacks: a synchronous one that blocked is a
+                // stall that ends here, not when the probe ran.
+                watch.after_dispatch(Instant::now(), schedule.next());
             }
         }
     }

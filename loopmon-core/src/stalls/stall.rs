@@ -38,11 +38,18 @@ pub struct Stall {
     pub kind: StallKind,
     /// How long the thread has been stalled (`Started`: so far; `Ended`: in total).
     ///
-    /// For a thread watched by a probe (a `current_thread` runtime, the `block_on` thread) it
-    /// counts from the probe's last run, which came up to one monitor interval before the stall
-    /// began: `elapsed` may exceed the stall by up to one interval. For a `multi_thread` worker
-    /// it counts from the first moment loopmon saw the worker's counters frozen, up to one
-    /// interval after the stall began: `elapsed` may fall short by up to one interval.
+    /// `Ended`: the stall's length. For a tokio worker (every `multi_thread` worker, and the
+    /// thread of a `current_thread` runtime) it is how much the busy time that tokio publishes
+    /// for the worker grew over the stall: within ~1 ms of the truth, plus whatever else that
+    /// worker ran between its last park and the stall, and never outside the bounds the samples
+    /// allow (at most one interval over, one interval under). For the thread running `block_on`
+    /// (`main`'s body), which has no such counter, it counts from the `block_on` probe's last
+    /// run: it may exceed the stall by up to one monitor interval.
+    ///
+    /// `Started`: for a thread watched by a probe (a `current_thread` runtime, the `block_on`
+    /// thread) it counts from the probe's last run, up to one interval before the stall began;
+    /// for a `multi_thread` worker, from the first moment loopmon saw the worker's counters
+    /// frozen, up to one interval after the stall began.
     pub elapsed: Duration,
     /// The name of the stalled thread, when known.
     pub thread_name: Option<String>,

@@ -50,8 +50,14 @@ enum Subject {
 #[derive(Debug)]
 struct Ongoing {
     subject: Subject,
-    /// Last seen responsive (ns).
+    /// Last seen responsive (ns): `Started` reports count from here.
     since: u64,
+    /// The stall began in `earliest..=latest` (ns).
+    earliest: u64,
+    latest: u64,
+    /// The busy time the stalled worker had published when the stall was seen; the time it
+    /// publishes once back, minus this, is how long it was busy (the stall, within ~1 ms).
+    busy: Option<Duration>,
     thread_name: Option<String>,
     worker: Option<usize>,
     task: Option<StallTask>,
@@ -114,6 +120,12 @@ impl Watch {
             workers.sample(&self.runtime.metrics(), clock::nanos(now));
             workers.name_current_worker();
         }
+    }
+
+    /// Called by the runtime probe once its sample is dispatched, at `now`: a synchronous
+    /// callback that blocked ends its stall here. Never waits.
+    pub(crate) fn after_dispatch(&self, now: Instant, due: Instant) {
+        self.probe.beat(now, expected(now, due, self.interval));
     }
 
     /// A heartbeat for a new `block_on` probe, first due at `due`.
@@ -193,7 +205,7 @@ impl Watch {
                 if hb.is_retired() {
                     if let Some(i) = look.ongoing.iter().position(|o| o.subject == subject) {
                         match hb.resumed() {
-                            Some(end) => look.ended(i, end),
+                            Some(end) => look.ended(i, end, None),
                             None => drop(look.ongoing.swap_remove(i)),
                         }
                     }
@@ -262,8 +274,26 @@ impl Watch {
         }
     }
 
+    /// The busy time worker `w` has published so far, read now.
+    fn busy(&self, w: usize) -> Option<Duration> {
+        let metrics = self.runtime.metrics();
+        (w < metrics.num_workers()).then(|| metrics.worker_total_busy_duration(w))
+    }
+
     fn thread_name(&self, worker: usize, workers: &Workers) -> Option<String> {
         hooks::worker_name(&self.runtime, worker).or_else(|| workers.name(worker))
+    }
+}
+
+/// The length of `stall`, ended at `at` (ns): what the stalled worker's busy time grew by
+/// while it was stalled, kept within what the samples allow (it began in `earliest..=latest`);
+/// without busy time (the `block_on` thread, or not yet published), from `since`.
+fn length(stall: &Ongoing, at: u64, busy: Option<Duration>) -> Duration {
+    let longest = clock::between(stall.earliest, at);
+    let shortest = clock::between(stall.latest, at).min(longest);
+    match (stall.busy, busy) {
+        (Some(before), Some(after)) if after > before => (after - before).clamp(shortest, longest),
+        _ => clock::between(stall.since, at),
     }
 }
 
@@ -288,9 +318,10 @@ impl Look<'_> {
         self.ongoing.push(stall);
     }
 
-    fn ended(&mut self, index: usize, at: u64) {
+    /// Ends stall `index` at `at`, `busy` being what the stalled worker has published by now.
+    fn ended(&mut self, index: usize, at: u64, busy: Option<Duration>) {
         let stall = self.ongoing.swap_remove(index);
-        let elapsed = clock::between(stall.since, at);
+        let elapsed = length(&stall, at, busy);
         self.reports.push(stall.report(StallKind::Ended, elapsed));
     }
 
@@ -306,7 +337,7 @@ impl Look<'_> {
         if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
             match hb.resumed() {
                 // Ended: now watch for the next stall (this also says when to look again).
-                Some(end) => self.ended(i, end),
+                Some(end) => self.ended(i, end, worker.and_then(|w| watch.busy(w))),
                 // Still going: the watchdog looks again soon anyway.
                 None => return,
             }
@@ -323,6 +354,9 @@ impl Look<'_> {
         self.started(Ongoing {
             subject,
             since: seen,
+            earliest: seen,
+            latest: hb.due().max(seen),
+            busy: worker.and_then(|w| watch.busy(w)),
             thread_name: hb.thread_name(),
             worker,
             task: worker.and_then(|w| hooks::culprit(&watch.runtime, w)),
@@ -335,7 +369,9 @@ impl Look<'_> {
             let subject = Subject::Worker(w);
             if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
                 match workers.since(w) {
-                    Some(since) if since != self.ongoing[i].since => self.ended(i, since),
+                    Some(since) if since != self.ongoing[i].since => {
+                        self.ended(i, since, workers.busy(w))
+                    }
                     _ => {}
                 }
                 continue;
@@ -351,6 +387,9 @@ impl Look<'_> {
             self.started(Ongoing {
                 subject,
                 since,
+                earliest: workers.progress(w).unwrap_or(since),
+                latest: since,
+                busy: workers.busy(w),
                 thread_name: watch.thread_name(w, workers),
                 worker: Some(w),
                 task: hooks::culprit(&watch.runtime, w),

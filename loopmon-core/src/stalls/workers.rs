@@ -21,8 +21,10 @@ use tokio::runtime::RuntimeMetrics;
 struct Seen {
     count: u64,
     busy: Duration,
-    /// When a sampler first saw this pair (ns, [`clock`]).
+    /// When a sampler first saw this pair (ns, heartbeat clock).
     since: u64,
+    /// The sample before that one: the worker was last seen making progress then or later.
+    progress: u64,
 }
 
 /// The last pair seen for each worker of one runtime.
@@ -31,6 +33,8 @@ pub(crate) struct Workers {
     seen: Vec<Option<Seen>>,
     /// Worker threads, learnt when the probe runs on them.
     threads: Vec<Option<Thread>>,
+    /// When the table was last sampled (ns).
+    last_sample: u64,
 }
 
 impl Workers {
@@ -39,6 +43,7 @@ impl Workers {
         Workers {
             seen: vec![None; n],
             threads: vec![None; n],
+            last_sample: 0,
         }
     }
 
@@ -51,11 +56,12 @@ impl Workers {
         for (w, seen) in self.seen.iter_mut().enumerate() {
             let count = metrics.worker_park_unpark_count(w);
             let busy = metrics.worker_total_busy_duration(w);
-            Self::record(seen, count, busy, now);
+            Self::record(seen, count, busy, now, self.last_sample);
         }
+        self.last_sample = self.last_sample.max(now);
     }
 
-    fn record(seen: &mut Option<Seen>, count: u64, busy: Duration, now: u64) {
+    fn record(seen: &mut Option<Seen>, count: u64, busy: Duration, now: u64, before: u64) {
         match seen {
             Some(s) if s.count == count && s.busy == busy => {}
             _ => {
@@ -63,6 +69,7 @@ impl Workers {
                     count,
                     busy,
                     since: now,
+                    progress: if before == 0 { now } else { before.min(now) },
                 })
             }
         }
@@ -74,6 +81,17 @@ impl Workers {
             Some(s) if s.count % 2 == 0 => Some(s.since),
             _ => None,
         }
+    }
+
+    /// The last sample before worker `w`'s current pair was first seen: whatever the worker is
+    /// doing now began at this moment or later.
+    pub(crate) fn progress(&self, w: usize) -> Option<u64> {
+        self.seen.get(w).copied().flatten().map(|s| s.progress)
+    }
+
+    /// The busy time worker `w` has published so far (frozen during a stall).
+    pub(crate) fn busy(&self, w: usize) -> Option<Duration> {
+        self.seen.get(w).copied().flatten().map(|s| s.busy)
     }
 
     /// The moment worker `w`'s current pair was first seen, parked or not.
@@ -110,9 +128,11 @@ mod tests {
 
     fn table(pairs: &[(u64, u64)], now: u64, t: &mut Workers) {
         t.seen.resize(pairs.len(), None);
+        let before = t.last_sample;
         for (seen, &(count, busy)) in t.seen.iter_mut().zip(pairs) {
-            Workers::record(seen, count, Duration::from_nanos(busy), now);
+            Workers::record(seen, count, Duration::from_nanos(busy), now, before);
         }
+        t.last_sample = now;
     }
 
     /// The stuck workers at `now` for a threshold of `t_ms`.
@@ -131,9 +151,17 @@ mod tests {
         assert_eq!(stuck(&t, 50 * MS, 100), Vec::<usize>::new());
         table(&[(4, 100), (5, 100)], 150 * MS, &mut t);
         assert_eq!(stuck(&t, 150 * MS, 100), vec![0]);
+        // It was last seen making progress at the first sample, and its busy time is frozen.
+        assert_eq!(t.progress(0), Some(0));
+        assert_eq!(t.busy(0), Some(Duration::from_nanos(100)));
         // It comes back: the pair changes, the stall is over.
         table(&[(6, 900), (5, 100)], 160 * MS, &mut t);
         assert_eq!(t.since(0), Some(160 * MS));
+        assert_eq!(
+            t.progress(0),
+            Some(150 * MS),
+            "the sample before the change"
+        );
         assert_eq!(stuck(&t, 200 * MS, 100), Vec::<usize>::new());
     }
 

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::runtime::RuntimeFlavor;
 use tokio::time::Sleep;
 
@@ -19,7 +19,10 @@ use tokio::time::Sleep;
 ///
 /// Each time it is polled, it first checks its probe's timer, then polls the inner future. While
 /// the inner future blocks the thread, the timer cannot be served; the lateness is measured on
-/// the next poll and handed to the monitor.
+/// the next poll and handed to the monitor. Only the part of it that the inner future's last
+/// poll covers is: the probe's timer is driven by the runtime's workers, which may be late
+/// themselves (the runtime probe reports that), and the OS may keep an idle thread waiting; the
+/// body is blamed only for the time it held its thread.
 #[must_use = "futures do nothing unless polled"]
 pub struct WatchBlockOn<F> {
     future: Pin<Box<F>>,
@@ -33,6 +36,8 @@ struct BlockOnProbe {
     sleep: Option<Pin<Box<Sleep>>>,
     /// For the stall watchdog, from the first poll on (if the watchdog is on).
     heartbeat: Option<Arc<Heartbeat>>,
+    /// When the inner future's last poll began and ended.
+    last_poll: Option<(Instant, Instant)>,
 }
 
 impl Drop for BlockOnProbe {
@@ -55,6 +60,7 @@ impl<F: Future> WatchBlockOn<F> {
                 monitor,
                 sleep: None,
                 heartbeat: None,
+                last_poll: None,
             }
         });
         WatchBlockOn {
@@ -74,7 +80,13 @@ impl<F: Future> Future for WatchBlockOn<F> {
                 this.probe = None;
             }
         }
-        this.future.as_mut().poll(cx)
+        let Some(probe) = &mut this.probe else {
+            return this.future.as_mut().poll(cx);
+        };
+        let started = Instant::now();
+        let poll = this.future.as_mut().poll(cx);
+        probe.last_poll = Some((started, Instant::now()));
+        poll
     }
 }
 
@@ -99,7 +111,7 @@ impl BlockOnProbe {
             }
             let now = Instant::now();
             self.monitor
-                .record_block_on_lag(now.saturating_duration_since(deadline));
+                .record_block_on_lag(held(self.last_poll, deadline, now));
             self.schedule.advance(now);
             if let Some(heartbeat) = &self.heartbeat {
                 let interval = self.monitor.interval;
@@ -107,6 +119,16 @@ impl BlockOnProbe {
             }
             sleep.as_mut().reset(armed(self.schedule.next()));
         }
+    }
+}
+
+/// How long, between `deadline` and `now`, the inner future's `last_poll` held the thread.
+fn held(last_poll: Option<(Instant, Instant)>, deadline: Instant, now: Instant) -> Duration {
+    match last_poll {
+        Some((started, ended)) => ended
+            .min(now)
+            .saturating_duration_since(started.max(deadline)),
+        None => Duration::ZERO,
     }
 }
 

@@ -1,21 +1,47 @@
 //! [`Counters`]: the figures a monitor keeps about itself, shared with its deliveries.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::own_tasks::OwnTasks;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::runtime::Handle;
 
 /// What a monitor counts about itself. Shared (in an `Arc`) by the probe, the handle and every
 /// callback delivery in flight.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Counters {
     ticks: AtomicU64,
     skipped: AtomicU64,
     panics: AtomicU64,
-    /// Async deliveries alive: loopmon's own tasks besides the probe.
-    in_flight: AtomicUsize,
     stopped: AtomicBool,
     finished: AtomicBool,
+    /// loopmon's tasks on the monitor's runtime, every monitor's.
+    own: Arc<OwnTasks>,
 }
 
 impl Counters {
+    /// The counters of a new monitor of `runtime`.
+    pub(crate) fn new(runtime: &Handle) -> Counters {
+        Counters {
+            ticks: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            own: OwnTasks::of(runtime),
+        }
+    }
+    /// A task of loopmon's (a probe, a delivery) starts on the runtime.
+    pub(crate) fn own_task_started(&self) {
+        self.own.add();
+    }
+    /// A task of loopmon's ended.
+    pub(crate) fn own_task_ended(&self) {
+        self.own.remove();
+    }
+    /// loopmon's tasks alive on the runtime, every monitor's: left out of the task count.
+    pub(crate) fn own_tasks(&self) -> usize {
+        self.own.get()
+    }
     pub(crate) fn next_tick(&self) -> u64 {
         self.ticks.fetch_add(1, Ordering::Relaxed)
     }
@@ -34,14 +60,13 @@ impl Counters {
     pub(crate) fn panics(&self) -> u64 {
         self.panics.load(Ordering::Relaxed)
     }
+    /// An async delivery (a task of loopmon's) starts.
     pub(crate) fn enter_delivery(&self) {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.own.add();
     }
+    /// An async delivery ended.
     pub(crate) fn leave_delivery(&self) {
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-    pub(crate) fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
+        self.own.remove();
     }
     /// Marks the monitor stopped; `true` if it already was.
     pub(crate) fn stop(&self) -> bool {

@@ -33,6 +33,7 @@ mod error;
 mod export;
 mod handle;
 mod monitor;
+mod own_tasks;
 mod probe;
 mod report;
 mod sample;

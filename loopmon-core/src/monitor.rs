@@ -47,10 +47,11 @@ impl Monitor {
         callbacks: Vec<Callback>,
         report: Reporter,
     ) -> Monitor {
+        let counters = Arc::new(Counters::new(&runtime));
         Monitor {
             interval,
             runtime,
-            counters: Arc::default(),
+            counters,
             report,
             callbacks: callbacks.into_iter().map(Arc::new).collect(),
             dispatch: Mutex::new(()),
@@ -93,8 +94,8 @@ impl Monitor {
         } else {
             (lag, LagSource::Runtime)
         };
-        // loopmon's own tasks: the probe and the deliveries in flight.
-        let own = 1 + self.counters.in_flight();
+        // loopmon's own tasks, every monitor's on this runtime: probes and deliveries in flight.
+        let own = self.counters.own_tasks();
         let tasks = self.runtime.metrics().num_alive_tasks().saturating_sub(own);
         let sample = Sample {
             lag,

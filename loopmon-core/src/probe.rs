@@ -16,6 +16,7 @@ pub(crate) fn run(
 ) -> impl Future<Output = ()> + Send + 'static {
     // However the task ends (stop, abort, runtime shutdown, even dropped unpolled), the monitor
     // is marked finished and the alarm's ticker thread, if any, is told to exit.
+    monitor.counters.own_task_started();
     let finished = Finished(monitor);
     async move {
         let monitor = &finished.0;
@@ -45,6 +46,7 @@ struct Finished(Arc<Monitor>);
 
 impl Drop for Finished {
     fn drop(&mut self) {
+        self.0.counters.own_task_ended();
         self.0.counters.finish();
         self.0.report.ended(&self.0);
         if let Some(watch) = self.0.watch.get() {

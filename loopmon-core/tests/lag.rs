@@ -147,3 +147,41 @@ async fn samples_carry_a_utc_timestamp() {
     assert!(s.iter().all(|s| s.at >= before && s.at <= after));
     assert!(s.windows(2).all(|w| w[0].at <= w[1].at));
 }
+
+/// Two monitors on one runtime: neither counts the other's probe or deliveries as a user task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_count_excludes_every_monitors_tasks() {
+    let (tx, rx) = tokio::sync::watch::channel(());
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let mut rx = rx.clone();
+            tokio::spawn(async move { rx.changed().await.ok() })
+        })
+        .collect();
+    let (a, b) = (Recorder::default(), Recorder::default());
+    let monitors: Vec<_> = [&a, &b]
+        .into_iter()
+        .map(|rec| {
+            SleepMonitor::builder()
+                .interval(ms(10))
+                .callback(rec.callback())
+                .callback(|_s: loopmon_core::Sample| async { tokio::time::sleep(ms(15)).await })
+                .build()
+                .unwrap()
+                .start()
+        })
+        .collect();
+    tokio::time::sleep(ms(100)).await;
+    for m in &monitors {
+        m.stop();
+    }
+    for rec in [a, b] {
+        let counts: Vec<usize> = rec.samples().iter().map(|s| s.tasks).collect();
+        assert!(!counts.is_empty());
+        assert!(counts.iter().all(|&c| c == 3), "task counts {counts:?}");
+    }
+    tx.send(()).unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

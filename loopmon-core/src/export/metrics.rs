@@ -3,8 +3,8 @@
 //! The names and units are documented once, on `Builder::metrics`.
 
 use crate::sample::Sample;
-use metrics::{Counter, Gauge, Histogram, Label, Unit};
-use std::sync::{Arc, OnceLock};
+use metrics::{Counter, Gauge, Histogram, Label, Recorder, Unit};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The lag of each sample, in seconds.
@@ -18,52 +18,96 @@ pub(crate) const STALL_SECONDS: &str = "loopmon_stall_seconds";
 /// The label naming the monitored runtime (the monitor's name).
 pub(crate) const RUNTIME_LABEL: &str = "runtime";
 
-/// One monitor's metric handles, registered once with the recorder installed at the time.
+/// One monitor's metric handles, bound to the recorder in force when they are used: a recorder
+/// installed after the monitor started (at the top of `main`'s body, under
+/// `#[loopmon::main]`) gets every metric from then on.
 #[derive(Debug)]
 pub(crate) struct Metrics {
+    labels: Vec<Label>,
+    /// The handles, and the recorder they were registered with.
+    bound: Mutex<Bound>,
+}
+
+#[derive(Debug)]
+struct Bound {
+    /// The recorder's address; 0 before the first use.
+    recorder: usize,
     lag: Histogram,
     tasks: Gauge,
     stalls: Counter,
     /// Registered at the first stall, so that no empty series shows before the stall flow
     /// reports one.
-    stall_seconds: OnceLock<Histogram>,
-    labels: Vec<Label>,
+    stall_seconds: Option<Histogram>,
+}
+
+/// The address of the recorder that the `metrics` macros would use here and now.
+fn current_recorder() -> usize {
+    metrics::with_recorder(|r| (r as *const dyn Recorder).cast::<()>() as usize)
 }
 
 impl Metrics {
     pub(crate) fn new(name: Option<&Arc<str>>) -> Metrics {
-        metrics::describe_histogram!(LAG_SECONDS, Unit::Seconds, "how late the probe ran");
-        metrics::describe_gauge!(
-            TASKS,
-            "alive tasks at the last sample, not counting loopmon's"
-        );
-        metrics::describe_counter!(STALLS_TOTAL, "samples with a lag over the report threshold");
-        metrics::describe_histogram!(STALL_SECONDS, Unit::Seconds, "the length of each stall");
         let labels: Vec<Label> = name
             .map(|name| Label::new(RUNTIME_LABEL, name.to_string()))
             .into_iter()
             .collect();
-        Metrics {
-            lag: metrics::histogram!(LAG_SECONDS, labels.clone()),
-            tasks: metrics::gauge!(TASKS, labels.clone()),
-            stalls: metrics::counter!(STALLS_TOTAL, labels.clone()),
-            stall_seconds: OnceLock::new(),
+        let metrics = Metrics {
             labels,
+            bound: Mutex::new(Bound {
+                recorder: 0,
+                lag: Histogram::noop(),
+                tasks: Gauge::noop(),
+                stalls: Counter::noop(),
+                stall_seconds: None,
+            }),
+        };
+        drop(metrics.bind());
+        metrics
+    }
+
+    /// The handles, registered again if the recorder changed since they last were. Allocates
+    /// only then.
+    fn bind(&self) -> MutexGuard<'_, Bound> {
+        let mut bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        let recorder = current_recorder();
+        if bound.recorder != recorder {
+            metrics::describe_histogram!(LAG_SECONDS, Unit::Seconds, "how late the probe ran");
+            metrics::describe_gauge!(
+                TASKS,
+                "alive tasks at the last sample, not counting loopmon's"
+            );
+            metrics::describe_counter!(
+                STALLS_TOTAL,
+                "samples with a lag over the report threshold"
+            );
+            metrics::describe_histogram!(STALL_SECONDS, Unit::Seconds, "the length of each stall");
+            *bound = Bound {
+                recorder,
+                lag: metrics::histogram!(LAG_SECONDS, self.labels.clone()),
+                tasks: metrics::gauge!(TASKS, self.labels.clone()),
+                stalls: metrics::counter!(STALLS_TOTAL, self.labels.clone()),
+                stall_seconds: None,
+            };
         }
+        bound
     }
 
     pub(crate) fn sample(&self, sample: &Sample, over: bool) {
-        self.lag.record(sample.lag.as_secs_f64());
-        self.tasks.set(sample.tasks as f64);
+        let bound = self.bind();
+        bound.lag.record(sample.lag.as_secs_f64());
+        bound.tasks.set(sample.tasks as f64);
         if over {
-            self.stalls.increment(1);
+            bound.stalls.increment(1);
         }
     }
 
     /// Records the full length of one stall.
     pub(crate) fn stall(&self, elapsed: Duration) {
-        self.stall_seconds
-            .get_or_init(|| metrics::histogram!(STALL_SECONDS, self.labels.clone()))
+        let mut bound = self.bind();
+        let labels = &self.labels;
+        bound
+            .stall_seconds
+            .get_or_insert_with(|| metrics::histogram!(STALL_SECONDS, labels.clone()))
             .record(elapsed.as_secs_f64());
     }
 }
@@ -182,6 +226,29 @@ mod tests {
                 ("loopmon_tasks", 8.0),
                 ("loopmon_stalls_total", 1.0),
                 ("loopmon_stall_seconds", 1.5),
+            ]
+        );
+    }
+
+    /// A recorder that comes after the monitor started still gets every metric from then on.
+    #[test]
+    fn a_recorder_installed_after_the_monitor_started_gets_every_metric() {
+        let metrics = Metrics::new(None); // bound to no recorder yet
+        let log = Arc::new(Log::default());
+        let logger = Logger(log.clone());
+        let at = chrono::Utc::now();
+        metrics::with_local_recorder(&logger, || {
+            metrics.sample(&Sample::new(Duration::from_millis(3), 4, at), true);
+            metrics.stall(Duration::from_millis(700));
+        });
+        let values = log.values.lock().unwrap().clone();
+        assert_eq!(
+            values,
+            [
+                ("loopmon_lag_seconds{}".to_string(), 0.003),
+                ("loopmon_tasks{}".to_string(), 4.0),
+                ("loopmon_stalls_total{}".to_string(), 1.0),
+                ("loopmon_stall_seconds{}".to_string(), 0.7),
             ]
         );
     }

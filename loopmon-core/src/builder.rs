@@ -173,7 +173,8 @@ impl Builder {
     /// Adds a stall callback; may be called any number of times. Each one gets every [`Stall`]
     /// report: once when a stall passes the threshold, while it still lasts, and once when it
     /// ends. With none, reports go to [`report_to_stderr`](crate::report_to_stderr), or, with
-    /// the `tracing` feature, only to `tracing` (`WARN` events, which it gets in any case).
+    /// the `tracing` feature, to `tracing` (`WARN` events, which it gets in any case) while a
+    /// subscriber records them, and to stderr when none would: reports are never lost.
     ///
     /// Stall callbacks run on the watchdog thread, one after the other: keep them quick (a slow
     /// one delays the next report of every monitor). One that panics is contained and counted

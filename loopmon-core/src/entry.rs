@@ -114,8 +114,9 @@ impl Entry {
             .max_lag
             .map(|limit| Arc::new(LagGuard::new(limit, settings.interval)));
         let mut builder = self.builder.interval(settings.interval);
-        // With the `tracing` feature, the monitor's own `WARN` events are the default report.
-        if self.callbacks.is_empty() && !cfg!(feature = "tracing") {
+        // The default report: stderr, unless the `tracing` feature is on and a subscriber takes
+        // the monitor's own `WARN` events (see `reporter`).
+        if self.callbacks.is_empty() {
             builder = builder.callback(reporter::report);
         }
         for callback in self.callbacks {

@@ -16,6 +16,24 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Whether a `WARN` event of loopmon's would be recorded here and now: with the `tracing`
+/// feature and a subscriber that takes it. When not, loopmon's default reports go to stderr,
+/// so that turning the feature on (a dependency may do it) never silences them.
+pub(crate) fn warnings_are_traced() -> bool {
+    #[cfg(feature = "tracing")]
+    return ::tracing::enabled!(target: "loopmon", ::tracing::Level::WARN);
+    #[cfg(not(feature = "tracing"))]
+    false
+}
+
+/// Like [`warnings_are_traced`], for the `INFO` event that carries the summary.
+fn info_is_traced() -> bool {
+    #[cfg(feature = "tracing")]
+    return ::tracing::enabled!(target: "loopmon", ::tracing::Level::INFO);
+    #[cfg(not(feature = "tracing"))]
+    false
+}
+
 /// Which exports a monitor was built with.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Settings {
@@ -97,11 +115,14 @@ impl Export {
         self.tracing.stall(stall, true);
     }
 
-    /// Prints the summary: through `tracing` with that feature, on stderr otherwise.
+    /// Prints the summary: through `tracing` with that feature and a subscriber that records
+    /// it, on stderr otherwise.
     pub(crate) fn summary(&self, summary: &Summary) {
+        if !info_is_traced() {
+            eprintln!("{summary}");
+            return;
+        }
         #[cfg(feature = "tracing")]
         self.tracing.summary(summary);
-        #[cfg(not(feature = "tracing"))]
-        eprintln!("{summary}");
     }
 }

@@ -61,7 +61,8 @@ impl Builder {
 
     /// Prints the [summary](crate::MonitorHandle::summary) once when the monitor ends: at
     /// [`stop`](crate::MonitorHandle::stop), or when its runtime shuts down (default: `false`).
-    /// It goes to stderr, or as one `INFO` event through `tracing` with the `tracing` feature.
+    /// It goes to stderr, or as one `INFO` event through `tracing` with the `tracing` feature
+    /// when a subscriber records it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

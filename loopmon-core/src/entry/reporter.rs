@@ -3,15 +3,20 @@
 //!
 //! It prints a line for a sample over [`DEFAULT_REPORT_THRESHOLD`]: below that, a lag is usually
 //! scheduling noise on a busy machine; over it, something held the runtime (a blocking call, a
-//! CPU-heavy poll) long enough to delay every task behind it.
+//! CPU-heavy poll) long enough to delay every task behind it. With the `tracing` feature, the
+//! monitor's own `WARN` event is the report whenever a subscriber records it; the line goes to
+//! stderr only when none would.
 
+use crate::export::warnings_are_traced;
 use crate::report::DEFAULT_REPORT_THRESHOLD;
 use crate::sample::{LagSource, Sample};
 
 /// Prints one line to stderr for a sample whose lag is over [`DEFAULT_REPORT_THRESHOLD`].
 pub(crate) fn report(sample: &Sample) {
     if let Some(line) = line(sample) {
-        eprintln!("{line}");
+        if !warnings_are_traced() {
+            eprintln!("{line}");
+        }
     }
 }
 

@@ -16,7 +16,8 @@ pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(500);
 /// ([`StallKind::Started`]) and once more when it ends ([`StallKind::Ended`]).
 ///
 /// Reports go to the callbacks given to [`Builder::on_stall`](crate::Builder::on_stall), or, if
-/// there are none, to [`report_to_stderr`] (with the `tracing` feature: to `tracing` only).
+/// there are none, to [`report_to_stderr`] (with the `tracing` feature: to `tracing`, while a
+/// subscriber records loopmon's `WARN` events, and to stderr when none would).
 /// With the `tracing` feature each report is also a `WARN` event, and with `metrics` each
 /// ended stall's length goes into `loopmon_stall_seconds`.
 ///
@@ -126,8 +127,9 @@ impl fmt::Display for Stall {
 
 /// The default stall reporter: prints each report to stderr as `loopmon: <stall>`.
 ///
-/// Used when no callback was given to [`Builder::on_stall`](crate::Builder::on_stall) and the
-/// `tracing` feature is off; pass it there explicitly to keep it alongside your own.
+/// Used when no callback was given to [`Builder::on_stall`](crate::Builder::on_stall) (with the
+/// `tracing` feature, only while no subscriber records loopmon's `WARN` events); pass it there
+/// explicitly to keep it alongside your own.
 pub fn report_to_stderr(stall: &Stall) {
     eprintln!("loopmon: {stall}");
 }

@@ -250,3 +250,32 @@ fn the_summary_is_reported_when_the_runtime_shuts_down() {
     assert!(summary.starts_with("loopmon summary: "), "{summary}");
     assert!(!summary.contains("loopmon summary: 0 ticks"), "{summary}");
 }
+
+/// A subscriber that records nothing below `ERROR`: loopmon's `WARN` events would be lost.
+struct ErrorsOnly;
+
+impl Subscriber for ErrorsOnly {
+    fn enabled(&self, meta: &Metadata<'_>) -> bool {
+        *meta.level() <= Level::ERROR
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[test]
+fn default_reports_go_to_stderr_unless_a_subscriber_records_them() {
+    use crate::export::warnings_are_traced;
+    ::tracing::subscriber::with_default(ErrorsOnly, || {
+        assert!(!warnings_are_traced(), "filtered out: stderr");
+    });
+    capture(|| assert!(warnings_are_traced(), "recorded: tracing only"));
+    ::tracing::subscriber::with_default(::tracing::subscriber::NoSubscriber::default(), || {
+        assert!(!warnings_are_traced(), "no subscriber: stderr");
+    });
+}

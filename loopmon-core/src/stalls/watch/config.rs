@@ -54,6 +54,13 @@ impl fmt::Debug for OnStall {
     }
 }
 
+/// The default stall reporter: stderr, unless the `tracing` export's `WARN` event is recorded.
+fn default_report(stall: &Stall) {
+    if !crate::export::warnings_are_traced() {
+        report_to_stderr(stall);
+    }
+}
+
 /// The stall part of a monitor's configuration (see the `Builder`'s `stall_*` and `on_stall`).
 #[derive(Debug)]
 pub(crate) struct StallConfig {
@@ -92,9 +99,10 @@ impl StallConfig {
             return None;
         }
         let mut reporters = self.on_stall;
-        // The default reporter; with the `tracing` feature, the export's events report instead.
-        if reporters.is_empty() && cfg!(not(feature = "tracing")) {
-            reporters.push(OnStall::new(report_to_stderr));
+        // The default reporter; with the `tracing` feature, the export's events report instead
+        // while a subscriber records them.
+        if reporters.is_empty() {
+            reporters.push(OnStall::new(default_report));
         }
         let fine = (self.threshold / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
         let watch = Arc::new(Watch {

@@ -30,5 +30,6 @@ fn ticks_with_the_guard_and_the_default_reporter_allocate_nothing() {
     assert_eq!(allocated.count_total, 0, "{allocated:?} in {ticks} ticks");
     // The guard saw those ticks: nothing lagged 10 s, so the body's end passes.
     rt.block_on(running.run(async {}));
+    running.finish();
     assert!(!handle.is_running());
 }

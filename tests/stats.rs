@@ -67,7 +67,7 @@ fn the_summary_reads_at_a_glance() {
     assert!(lines[1].contains(" UTC"), "{text}");
     assert_eq!(
         lines[2],
-        "  over 100ms: 1; skipped deliveries: 0; contained panics: 0"
+        "  over 100ms: 1; stalls: 0; skipped deliveries: 0; contained panics: 0"
     );
     // The histogram: every sample under 1 ms but the block, in 100 ms - 1 s.
     let row = |label: &str| -> u64 {

@@ -167,6 +167,7 @@ impl Builder {
     /// began; see [`Stall`].
     pub fn stall_threshold(mut self, threshold: Duration) -> Self {
         self.stalls.threshold = threshold;
+        self.stalls.threshold_set = true;
         self
     }
 
@@ -184,6 +185,23 @@ impl Builder {
         F: Fn(&Stall) + Send + Sync + 'static,
     {
         self.stalls.on_stall.push(OnStall::new(callback));
+        self
+    }
+
+    /// Adds a stall callback of loopmon's own (the test guard): unlike
+    /// [`on_stall`](Self::on_stall), it leaves the default reporter on. With `threshold`, it
+    /// also lowers the stall threshold to that, unless the user set one.
+    pub(crate) fn observe_stalls<F>(mut self, threshold: Duration, callback: F) -> Self
+    where
+        F: Fn(&Stall) + Send + Sync + 'static,
+    {
+        if !self.stalls.threshold_set {
+            self.stalls.threshold = self
+                .stalls
+                .threshold
+                .min(threshold.max(crate::MIN_INTERVAL));
+        }
+        self.stalls.observers.push(OnStall::new(callback));
         self
     }
 

@@ -11,6 +11,7 @@
 //!     .callback(|s: &loopmon_core::Sample| println!("lag {:?}", s.lag))
 //!     .start();
 //! let answer = monitor.run(async { 6 * 7 }).await;
+//! monitor.finish(); // stops the monitor; with `max_lag`, fails the test here
 //! assert_eq!(answer, 42);
 //! # }
 //! ```
@@ -110,10 +111,11 @@ impl Entry {
                 guard: None,
             };
         }
-        let guard = self
-            .max_lag
-            .map(|limit| Arc::new(LagGuard::new(limit, settings.interval)));
+        let guard = self.max_lag.map(|limit| Arc::new(LagGuard::new(limit)));
         let mut builder = self.builder.interval(settings.interval);
+        if let Some(guard) = &guard {
+            builder = builder.observe_stalls(guard.limit(), guard.stall_observer());
+        }
         // The default report: stderr, unless the `tracing` feature is on and a subscriber takes
         // the monitor's own `WARN` events (see `reporter`).
         if self.callbacks.is_empty() {
@@ -157,24 +159,37 @@ pub struct Running {
 impl Running {
     /// Runs `body` with a second probe inside it (on `multi_thread`, where `block_on` polls it on
     /// the calling thread, see [`MonitorHandle::watch_block_on`](crate::MonitorHandle::watch_block_on)),
-    /// then stops the monitor.
-    ///
-    /// # Panics
-    ///
-    /// With a `max_lag` set, when the runtime lagged more than it while `body` ran; the message
-    /// gives the worst lag, when it happened (UTC) and the limit.
-    pub async fn run<F: Future>(self, body: F) -> F::Output {
+    /// then takes a last sample if the probe is overdue. Call [`finish`](Self::finish) next.
+    pub async fn run<F: Future>(&self, body: F) -> F::Output {
         let Some(monitor) = &self.monitor else {
             return body.await;
         };
-        let output = monitor
-            .watch_block_on(Timed::new(body, self.guard.clone()))
-            .await;
+        let timing = self
+            .guard
+            .as_ref()
+            .map(|guard| (guard.limit(), monitor.monitor().clone()));
+        let output = monitor.watch_block_on(Timed::new(body, timing)).await;
+        monitor.monitor().flush();
+        output
+    }
+
+    /// Stops the monitor, and with a `max_lag`, checks it.
+    ///
+    /// # Panics
+    ///
+    /// With a `max_lag` set, when the runtime lagged more than it while the body ran, or one of
+    /// its threads was stuck for longer; the message gives the worst lag, when it happened (UTC)
+    /// and the limit, or the stall report, then the monitor's summary. The panic points at the
+    /// caller: the test.
+    #[track_caller]
+    pub fn finish(self) {
+        let Some(monitor) = &self.monitor else {
+            return;
+        };
         monitor.stop();
         if let Some(guard) = &self.guard {
             guard.check(monitor.summary());
         }
-        output
     }
 
     /// The monitor's handle; `None` under `LOOPMON=off`.

@@ -118,11 +118,11 @@ impl Export {
     /// Prints the summary: through `tracing` with that feature and a subscriber that records
     /// it, on stderr otherwise.
     pub(crate) fn summary(&self, summary: &Summary) {
-        if !info_is_traced() {
+        if info_is_traced() {
+            #[cfg(feature = "tracing")]
+            self.tracing.summary(summary);
+        } else {
             eprintln!("{summary}");
-            return;
         }
-        #[cfg(feature = "tracing")]
-        self.tracing.summary(summary);
     }
 }

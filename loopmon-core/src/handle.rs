@@ -25,6 +25,11 @@ impl MonitorHandle {
         MonitorHandle { monitor }
     }
 
+    /// The monitor itself, for the entry points.
+    pub(crate) fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
+    }
+
     /// Stops the monitor. Once this returns, no sample is taken and no callback starts; async
     /// deliveries already running go on to their end. Idempotent; callable from any thread and
     /// from within a callback.

@@ -7,12 +7,13 @@ use crate::callback::Callback;
 use crate::counters::Counters;
 use crate::report::Reporter;
 use crate::sample::{LagSource, Sample};
+use crate::stalls::heartbeat::clock;
 use crate::stalls::watch::Watch;
 use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
@@ -34,6 +35,8 @@ pub(crate) struct Monitor {
     dispatch: Mutex<()>,
     /// The largest lag (ns) the `block_on` probe measured since the last sample.
     block_on_lag: AtomicU64,
+    /// The runtime probe's next deadline (ns, heartbeat clock); 0 before it is known.
+    next_due: AtomicU64,
     /// The probe task, to end it promptly on `stop()`.
     probe: OnceLock<AbortHandle>,
     /// The stalls flow's state, when the stall watchdog is on.
@@ -56,6 +59,7 @@ impl Monitor {
             callbacks: callbacks.into_iter().map(Arc::new).collect(),
             dispatch: Mutex::new(()),
             block_on_lag: AtomicU64::new(0),
+            next_due: AtomicU64::new(0),
             probe: OnceLock::new(),
             watch: OnceLock::new(),
         }
@@ -79,6 +83,30 @@ impl Monitor {
     pub(crate) fn record_block_on_lag(&self, lag: Duration) {
         let ns = u64::try_from(lag.as_nanos()).unwrap_or(u64::MAX);
         self.block_on_lag.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    /// Publishes the runtime probe's next deadline (one atomic store per tick).
+    pub(crate) fn set_next_due(&self, due: Instant) {
+        self.next_due
+            .store(clock::nanos(due).max(1), Ordering::Relaxed);
+    }
+
+    /// Dispatches one last sample if the runtime probe is overdue or the body's lag is pending:
+    /// what the probe would read if it ran now. The entry points call it before they stop the
+    /// monitor, so that a stall right before the end is in the samples, the statistics and the
+    /// summary alike.
+    pub(crate) fn flush(&self) {
+        if self.counters.is_stopped() || IN_DISPATCH.with(Cell::get) {
+            return;
+        }
+        let due = self.next_due.load(Ordering::Relaxed);
+        if due == 0 {
+            return;
+        }
+        let lag = Instant::now().saturating_duration_since(clock::instant(due));
+        if !lag.is_zero() || self.block_on_lag.load(Ordering::Relaxed) > 0 {
+            self.tick(lag);
+        }
     }
 
     /// The dispatch point: builds this interval's sample from the runtime probe's `lag` and

@@ -20,6 +20,7 @@ pub(crate) fn run(
     let finished = Finished(monitor);
     async move {
         let monitor = &finished.0;
+        monitor.set_next_due(schedule.next());
         loop {
             let deadline = schedule.next();
             alarm.wait_until(deadline, &schedule).await;
@@ -28,6 +29,7 @@ pub(crate) fn run(
             }
             let now = Instant::now();
             schedule.advance(now);
+            monitor.set_next_due(schedule.next());
             let watch = monitor.watch.get();
             if let Some(watch) = watch {
                 watch.on_probe(now, schedule.next());

@@ -18,7 +18,7 @@ const LAST_ROW: &str = ">= 1 s";
 const BAR: u64 = 30;
 
 /// A monitor's figures since it started, ready to print: ticks, p50/p99/max lag with the time
-/// of the max, samples over the report threshold, skipped deliveries, contained panics, and a
+/// of the max, samples over the report threshold, stalls, skipped deliveries, contained panics, and a
 /// small text histogram of the lag. From [`MonitorHandle::summary`](crate::MonitorHandle::summary).
 ///
 /// ```
@@ -37,7 +37,7 @@ const BAR: u64 = 30;
 /// println!("{summary}");
 /// // loopmon summary for `api`: 5 ticks at 10ms
 /// //   lag: p50 0.052 ms, p99 0.081 ms, max 0.081 ms at 2026-11-26 11:30:01.123 UTC
-/// //   over 100ms: 0; skipped deliveries: 0; contained panics: 0
+/// //   over 100ms: 0; stalls: 0; skipped deliveries: 0; contained panics: 0
 /// //          < 1 ms  5 ##############################
 /// //       1 - 10 ms  0
 /// //     10 - 100 ms  0
@@ -54,6 +54,7 @@ pub struct Summary {
     ticks: u64,
     skipped: u64,
     panics: u64,
+    stalls: u64,
     stats: LagStats,
 }
 
@@ -65,6 +66,7 @@ impl Summary {
             ticks: monitor.counters.ticks(),
             skipped: monitor.counters.skipped(),
             panics: monitor.counters.panics(),
+            stalls: monitor.watch.get().map_or(0, |w| w.stalls()),
             stats: monitor.report.stats.since_start(),
         }
     }
@@ -87,6 +89,11 @@ impl Summary {
     /// Callback panics contained.
     pub fn panics(&self) -> u64 {
         self.panics
+    }
+
+    /// Stalls the watchdog reported (see [`Stall`](crate::Stall)).
+    pub fn stalls(&self) -> u64 {
+        self.stalls
     }
 
     /// The lag statistics since the monitor started.
@@ -120,9 +127,10 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "  over {:?}: {}; skipped deliveries: {}; contained panics: {}",
+            "  over {:?}: {}; stalls: {}; skipped deliveries: {}; contained panics: {}",
             stats.threshold(),
             stats.over_threshold(),
+            self.stalls,
             self.skipped,
             self.panics,
         )?;

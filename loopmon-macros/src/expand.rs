@@ -7,7 +7,9 @@
 //!     let __loopmon_running = ::loopmon::__private::Entry::new(<interval>)
 //!         .callback(<path>) /* .max_lag(<duration>) ... */
 //!         .start();
-//!     __loopmon_running.run(async move { <body> }).await
+//!     let __loopmon_output = __loopmon_running.run(async move { <body> }).await;
+//!     __loopmon_running.finish(); // stops the monitor; checks `max_lag` (panics at the test)
+//!     __loopmon_output
 //! }
 //! ```
 
@@ -157,12 +159,15 @@ impl Function {
         });
         // Invisible to the user's code (mixed-site hygiene), whatever it names its variables.
         let running = syn::Ident::new("__loopmon_running", Span::mixed_site());
+        let output = syn::Ident::new("__loopmon_output", Span::mixed_site());
         let body = &self.body;
         let new_body = quote! {
             {
                 #[allow(clippy::all, clippy::pedantic)]
                 let #running = #private::Entry::new(#interval) #(#calls)* .start();
-                #running.run(async move #body).await
+                let #output = #running.run(async move #body).await;
+                #running.finish();
+                #output
             }
         };
         self.into_tokens(attribute, Some(new_body))

@@ -1,16 +1,20 @@
 //! [`LagGuard`]: the test guard of `#[loopmon::test(max_lag = "50ms")]`, and [`Timed`], the
 //! wrapper that times each poll of the test's body.
 //!
-//! The guard keeps the worst lag seen while the test ran, from three sources:
-//! 1. every sample (a synchronous callback: a lock nobody else holds, no allocation);
-//! 2. every poll of the test's body: a poll that runs for `d` holds the thread for `d`, which is
-//!    exactly the stall a blocking call in the body causes;
-//! 3. at the end, the deadline the probe is still waiting for, if it passed: a stall in a task
-//!    the test spawned, right before the body finished, that no sample could show yet.
+//! The guard fails a test on two figures, both of them the monitor's own, so that the failure
+//! message, the summary below it and [`LagStats::max`](crate::LagStats::max) tell one story:
+//! 1. the worst lag of the samples. Besides the probe's, these carry every poll of the test's
+//!    body that held its thread (timed by [`Timed`], handed to the monitor as the body's lag), and
+//!    a last sample for the deadline the probe was still waiting for at the end (a stall in a
+//!    task the test spawned, right before the body finished), dispatched before the monitor stops;
+//! 2. the longest stall the watchdog reported: a thread of the runtime stuck longer than the
+//!    limit, one worker of several included, which no sample shows while the other workers keep
+//!    the probe on time. The watchdog's threshold is lowered to `max_lag` for that.
 
-use crate::alarm::EARLY;
 use crate::callback::Callback;
+use crate::monitor::Monitor;
 use crate::sample::Sample;
+use crate::stalls::stall::Stall;
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::future::Future;
@@ -19,32 +23,26 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// The worst lag seen while a test ran, checked against its `max_lag`.
+/// The worst lag and the longest stall seen while a test ran, checked against its `max_lag`.
 #[derive(Debug)]
 pub(crate) struct LagGuard {
     limit: Duration,
-    interval: Duration,
     state: Mutex<State>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct State {
     worst: Duration,
     at: Option<DateTime<Utc>>,
-    /// When the probe last delivered a sample (or when the guard was made).
-    last_sample: Instant,
+    /// The longest stall reported, as last reported.
+    stall: Option<Stall>,
 }
 
 impl LagGuard {
-    pub(crate) fn new(limit: Duration, interval: Duration) -> LagGuard {
+    pub(crate) fn new(limit: Duration) -> LagGuard {
         LagGuard {
             limit,
-            interval,
-            state: Mutex::new(State {
-                worst: Duration::ZERO,
-                at: None,
-                last_sample: Instant::now(),
-            }),
+            state: Mutex::default(),
         }
     }
 
@@ -58,49 +56,51 @@ impl LagGuard {
         Callback::sync(move |s: &Sample| guard.sampled(s))
     }
 
-    fn sampled(&self, sample: &Sample) {
-        let mut state = self.lock();
-        state.last_sample = Instant::now();
-        state.record(sample.lag, sample.at);
+    /// The stall callback that feeds stall reports to the guard.
+    pub(crate) fn stall_observer(self: &Arc<Self>) -> impl Fn(&Stall) + Send + Sync + 'static {
+        let guard = self.clone();
+        move |stall: &Stall| guard.stalled(stall)
     }
 
-    /// Records a lag measured outside the samples (a poll of the body).
-    fn record(&self, lag: Duration) {
-        self.lock().record(lag, Utc::now());
+    fn sampled(&self, sample: &Sample) {
+        let mut state = self.lock();
+        if sample.lag > state.worst {
+            state.worst = sample.lag;
+            state.at = Some(sample.at);
+        }
+    }
+
+    fn stalled(&self, stall: &Stall) {
+        let mut state = self.lock();
+        if state
+            .stall
+            .as_ref()
+            .map_or(true, |s| stall.elapsed >= s.elapsed)
+        {
+            state.stall = Some(stall.clone());
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Panics if the worst lag passed the limit, counting the deadline the probe still waits
-    /// for, with `summary` (the monitor's) below the message. Call it once the body has finished.
+    /// Panics if the worst lag or the longest stall passed the limit, with `summary` (the
+    /// monitor's) below the message. Call it once the monitor has stopped.
+    #[track_caller]
     pub(crate) fn check(&self, summary: impl fmt::Display) {
-        let mut state = self.lock();
-        // The probe is due at most `interval` (+ its early arming) after its last run; past
-        // that, it has been held up. This under-reads by up to one interval, never over-reads.
-        let pending = state
-            .last_sample
-            .elapsed()
-            .saturating_sub(self.interval + EARLY);
-        state.record(pending, Utc::now());
+        let state = self.lock();
         if state.worst > self.limit {
             let at = state.at.unwrap_or_else(Utc::now);
             panic!("{}\n{summary}", failure(state.worst, at, self.limit));
         }
-    }
-}
-
-impl State {
-    fn record(&mut self, lag: Duration, at: DateTime<Utc>) {
-        if lag > self.worst {
-            self.worst = lag;
-            self.at = Some(at);
+        if let Some(stall) = state.stall.as_ref().filter(|s| s.elapsed > self.limit) {
+            panic!("{}\n{summary}", stall_failure(stall, self.limit));
         }
     }
 }
 
-/// The test failure message.
+/// The test failure message for a lag.
 fn failure(worst: Duration, at: DateTime<Utc>, limit: Duration) -> String {
     format!(
         "loopmon: the runtime lagged {worst:.1?} at {}, more than `max_lag` of {limit:?}: \
@@ -109,17 +109,26 @@ fn failure(worst: Duration, at: DateTime<Utc>, limit: Duration) -> String {
     )
 }
 
-/// A future whose polls are timed for a [`LagGuard`], if there is one.
+/// The test failure message for a stall.
+fn stall_failure(stall: &Stall, limit: Duration) -> String {
+    format!(
+        "loopmon: a runtime thread was stuck for longer than `max_lag` of {limit:?} while the \
+         test ran: {stall}"
+    )
+}
+
+/// A future whose polls are timed: a poll that holds the thread for longer than the limit is
+/// handed to the monitor as the body's lag (the next sample carries it).
 pub(crate) struct Timed<F> {
     future: Pin<Box<F>>,
-    guard: Option<Arc<LagGuard>>,
+    timing: Option<(Duration, Arc<Monitor>)>,
 }
 
 impl<F: Future> Timed<F> {
-    pub(crate) fn new(future: F, guard: Option<Arc<LagGuard>>) -> Timed<F> {
+    pub(crate) fn new(future: F, timing: Option<(Duration, Arc<Monitor>)>) -> Timed<F> {
         Timed {
             future: Box::pin(future),
-            guard,
+            timing,
         }
     }
 }
@@ -129,14 +138,14 @@ impl<F: Future> Future for Timed<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let Some(guard) = &this.guard else {
+        let Some((limit, monitor)) = &this.timing else {
             return this.future.as_mut().poll(cx);
         };
         let started = Instant::now();
         let poll = this.future.as_mut().poll(cx);
         let held = started.elapsed();
-        if held > guard.limit {
-            guard.record(held);
+        if held > *limit {
+            monitor.record_block_on_lag(held);
         }
         poll
     }
@@ -145,7 +154,7 @@ impl<F: Future> Future for Timed<F> {
 impl<F> fmt::Debug for Timed<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timed")
-            .field("guard", &self.guard)
+            .field("limit", &self.timing.as_ref().map(|t| t.0))
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +162,7 @@ impl<F> fmt::Debug for Timed<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stalls::stall::StallKind;
     use chrono::TimeZone;
 
     #[test]
@@ -171,7 +181,7 @@ mod tests {
 
     #[test]
     fn the_worst_sample_is_kept() {
-        let guard = LagGuard::new(Duration::from_millis(50), Duration::from_secs(60));
+        let guard = LagGuard::new(Duration::from_millis(50));
         let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         guard.sampled(&Sample::new(Duration::from_millis(80), 1, at));
         guard.sampled(&Sample::new(Duration::from_millis(10), 1, Utc::now()));
@@ -185,40 +195,31 @@ mod tests {
     #[test]
     #[should_panic(expected = "more than `max_lag` of 50ms")]
     fn a_lag_past_the_limit_fails() {
-        let guard = LagGuard::new(Duration::from_millis(50), Duration::from_secs(60));
+        let guard = LagGuard::new(Duration::from_millis(50));
         guard.sampled(&Sample::new(Duration::from_millis(51), 1, Utc::now()));
         guard.check("(summary)");
     }
 
     #[test]
     fn a_lag_within_the_limit_passes() {
-        let guard = LagGuard::new(Duration::from_millis(50), Duration::from_secs(60));
+        let guard = LagGuard::new(Duration::from_millis(50));
         guard.sampled(&Sample::new(Duration::from_millis(50), 1, Utc::now()));
         guard.check("(summary)");
     }
 
     #[test]
-    #[should_panic(expected = "the runtime lagged")]
-    fn a_probe_overdue_at_the_end_fails() {
-        let guard = LagGuard::new(Duration::from_millis(20), Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(100)); // no sample for 10 intervals
+    #[should_panic(
+        expected = "stuck for longer than `max_lag` of 50ms while the test ran: \
+                               stall: worker 1 was blocked for 300ms"
+    )]
+    fn a_stall_past_the_limit_fails() {
+        let guard = LagGuard::new(Duration::from_millis(50));
+        let mut stall = Stall::new(StallKind::Started, Duration::from_millis(60));
+        stall.worker = Some(1);
+        guard.stalled(&stall);
+        stall.kind = StallKind::Ended;
+        stall.elapsed = Duration::from_millis(300);
+        guard.stalled(&stall);
         guard.check("(summary)");
-    }
-
-    #[test]
-    fn a_long_poll_of_the_body_is_recorded() {
-        let guard = Arc::new(LagGuard::new(
-            Duration::from_millis(20),
-            Duration::from_secs(60),
-        ));
-        let body = Timed::new(
-            async { std::thread::sleep(Duration::from_millis(60)) },
-            Some(guard.clone()),
-        );
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(body);
-        assert!(guard.lock().worst >= Duration::from_millis(60));
     }
 }

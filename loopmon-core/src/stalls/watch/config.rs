@@ -66,7 +66,11 @@ fn default_report(stall: &Stall) {
 pub(crate) struct StallConfig {
     pub(crate) enabled: bool,
     pub(crate) threshold: Duration,
+    /// Whether `threshold` was set by the user.
+    pub(crate) threshold_set: bool,
     pub(crate) on_stall: Vec<OnStall>,
+    /// loopmon's own stall callbacks (the test guard): they leave the default reporter on.
+    pub(crate) observers: Vec<OnStall>,
 }
 
 impl Default for StallConfig {
@@ -74,7 +78,9 @@ impl Default for StallConfig {
         StallConfig {
             enabled: true,
             threshold: DEFAULT_STALL_THRESHOLD,
+            threshold_set: false,
             on_stall: Vec::new(),
+            observers: Vec::new(),
         }
     }
 }
@@ -104,6 +110,7 @@ impl StallConfig {
         if reporters.is_empty() {
             reporters.push(OnStall::new(default_report));
         }
+        reporters.extend(self.observers);
         let fine = (self.threshold / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
         let watch = Arc::new(Watch {
             threshold: self.threshold,

@@ -214,7 +214,41 @@ pub mod __private {
     pub use loopmon_core;
     pub use loopmon_core::entry::Entry;
     pub use loopmon_core::DEFAULT_INTERVAL;
-    pub use tokio;
+
+    /// tokio as the macros hand it to `#[tokio::main]` / `#[tokio::test]`
+    /// (`crate = "::loopmon::__private::tokio"`): all of tokio, except that the runtime
+    /// `Builder` those expand to installs loopmon's hooks on the runtime they build.
+    pub mod tokio {
+        pub use ::tokio::*;
+
+        /// tokio's `runtime` module, with loopmon's [`Builder`].
+        pub mod runtime {
+            pub use ::tokio::runtime::*;
+
+            /// What `#[tokio::main]`'s expansion calls as `Builder::new_multi_thread()` /
+            /// `Builder::new_current_thread()`: tokio's builder, with loopmon's hooks on it
+            /// ([`install_hooks`](loopmon_core::entry::install_hooks)).
+            #[derive(Debug)]
+            pub struct Builder(());
+
+            impl Builder {
+                /// tokio's `Builder::new_current_thread()`, hooked.
+                pub fn new_current_thread() -> ::tokio::runtime::Builder {
+                    let mut builder = ::tokio::runtime::Builder::new_current_thread();
+                    loopmon_core::entry::install_hooks(&mut builder);
+                    builder
+                }
+
+                /// tokio's `Builder::new_multi_thread()`, hooked.
+                #[cfg(feature = "macros")]
+                pub fn new_multi_thread() -> ::tokio::runtime::Builder {
+                    let mut builder = ::tokio::runtime::Builder::new_multi_thread();
+                    loopmon_core::entry::install_hooks(&mut builder);
+                    builder
+                }
+            }
+        }
+    }
 }
 
 // The README's examples compile as doctests.

@@ -9,7 +9,7 @@
 //! to another thread, an uncontended one to remember which thread runs it.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -61,6 +61,8 @@ pub(crate) struct Heartbeat {
     /// The thread that last ran the probe, and its token.
     thread: Mutex<Option<Thread>>,
     thread_token: AtomicU64,
+    /// That thread's Linux thread id; 0 if unknown.
+    tid: AtomicU32,
 }
 
 thread_local! {
@@ -91,6 +93,7 @@ impl Heartbeat {
             retired: AtomicBool::new(false),
             thread: Mutex::new(None),
             thread_token: AtomicU64::new(0),
+            tid: AtomicU32::new(0),
         }
     }
 
@@ -111,6 +114,8 @@ impl Heartbeat {
         let token = thread_token();
         if self.thread_token.swap(token, Ordering::Relaxed) != token {
             *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
+            let tid = super::threads::current_tid().unwrap_or(0);
+            self.tid.store(tid, Ordering::Relaxed);
         }
         self.beat(now, due);
     }
@@ -144,6 +149,14 @@ impl Heartbeat {
         }
         *next = (*next).min(deadline.saturating_add(1));
         false
+    }
+
+    /// The Linux thread id of the thread that last ran the probe, if known.
+    pub(crate) fn tid(&self) -> Option<u32> {
+        match self.tid.load(Ordering::Relaxed) {
+            0 => None,
+            tid => Some(tid),
+        }
     }
 
     /// The name of the thread that last ran the probe, if it has one.

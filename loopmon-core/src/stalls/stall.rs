@@ -54,6 +54,9 @@ pub struct Stall {
     pub elapsed: Duration,
     /// The name of the stalled thread, when known.
     pub thread_name: Option<String>,
+    /// The Linux thread id of the stalled thread (as in `/proc/self/task/<id>`, gdb's `LWP`),
+    /// when known: on Linux with `/proc` mounted.
+    pub thread_id: Option<u32>,
     /// The tokio worker index of the stalled thread (as in `RuntimeMetrics::worker_*` and
     /// `tokio::runtime::worker_index`): `Some(0)` for the thread of a `current_thread` runtime,
     /// `None` for the thread that runs `block_on` on a `multi_thread` runtime (`main`'s body).
@@ -93,6 +96,7 @@ impl Stall {
             kind,
             elapsed,
             thread_name: None,
+            thread_id: None,
             worker: None,
             task: None,
         }

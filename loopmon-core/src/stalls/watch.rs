@@ -19,6 +19,7 @@ use crate::monitor::Monitor;
 use crate::stalls::heartbeat::{clock, Heartbeat};
 use crate::stalls::hooks;
 use crate::stalls::stall::{Stall, StallKind, StallTask};
+use crate::stalls::threads::RuntimeThreads;
 use crate::stalls::watchdog;
 use crate::stalls::workers::Workers;
 use std::cell::Cell;
@@ -59,6 +60,7 @@ struct Ongoing {
     /// publishes once back, minus this, is how long it was busy (the stall, within ~1 ms).
     busy: Option<Duration>,
     thread_name: Option<String>,
+    thread_id: Option<u32>,
     worker: Option<usize>,
     task: Option<StallTask>,
 }
@@ -67,6 +69,7 @@ impl Ongoing {
     fn report(&self, kind: StallKind, elapsed: Duration) -> Stall {
         let mut stall = Stall::new(kind, elapsed);
         stall.thread_name.clone_from(&self.thread_name);
+        stall.thread_id = self.thread_id;
         stall.worker = self.worker;
         stall.task = self.task;
         stall
@@ -89,6 +92,8 @@ pub(crate) struct Watch {
     probe: Heartbeat,
     block_ons: Mutex<Vec<Arc<Heartbeat>>>,
     workers: Mutex<Workers>,
+    /// The thread ids of the runtime's workers.
+    threads: Arc<RuntimeThreads>,
     ongoing: Mutex<Vec<Ongoing>>,
     /// Held while stall callbacks run, so that `stop()` can wait for a delivery in progress.
     delivery: Mutex<()>,
@@ -120,6 +125,7 @@ impl Watch {
             workers.sample(&self.runtime.metrics(), clock::nanos(now));
             workers.name_current_worker();
         }
+        self.threads.note_current_worker(&self.runtime);
     }
 
     /// Called by the runtime probe once its sample is dispatched, at `now`: a synchronous
@@ -281,7 +287,9 @@ impl Watch {
     }
 
     fn thread_name(&self, worker: usize, workers: &Workers) -> Option<String> {
-        hooks::worker_name(&self.runtime, worker).or_else(|| workers.name(worker))
+        hooks::worker_name(&self.runtime, worker)
+            .or_else(|| workers.name(worker))
+            .or_else(|| self.threads.name(worker))
     }
 }
 
@@ -358,6 +366,7 @@ impl Look<'_> {
             latest: hb.due().max(seen),
             busy: worker.and_then(|w| watch.busy(w)),
             thread_name: hb.thread_name(),
+            thread_id: hb.tid(),
             worker,
             task: worker.and_then(|w| hooks::culprit(&watch.runtime, w)),
         });
@@ -391,6 +400,7 @@ impl Look<'_> {
                 latest: since,
                 busy: workers.busy(w),
                 thread_name: watch.thread_name(w, workers),
+                thread_id: watch.threads.worker(w, workers.len()),
                 worker: Some(w),
                 task: hooks::culprit(&watch.runtime, w),
             });

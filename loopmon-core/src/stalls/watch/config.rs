@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::monitor::Monitor;
 use crate::stalls::heartbeat::Heartbeat;
 use crate::stalls::stall::{report_to_stderr, Stall, DEFAULT_STALL_THRESHOLD};
+use crate::stalls::threads::RuntimeThreads;
 use crate::stalls::watchdog;
 use crate::stalls::workers::Workers;
 use std::fmt;
@@ -124,6 +125,7 @@ impl StallConfig {
             probe: Heartbeat::unarmed(due),
             block_ons: Mutex::new(Vec::new()),
             workers: Mutex::new(Workers::new(runtime.metrics().num_workers())),
+            threads: RuntimeThreads::of(runtime),
             ongoing: Mutex::new(Vec::new()),
             delivery: Mutex::new(()),
             stalls: AtomicU64::new(0),

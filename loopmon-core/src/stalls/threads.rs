@@ -1,0 +1,214 @@
+//! [`RuntimeThreads`]: the Linux thread id of each worker of a monitored runtime, so that the
+//! watchdog can look at a stalled one from outside (its state and stack, in `/proc`).
+//!
+//! Learnt without `unsafe`, from `/proc/thread-self`, each thread reading its own id once:
+//! - on a runtime that `#[loopmon::main]` / `#[loopmon::test]` build, by hooks
+//!   ([`install_hooks`](crate::entry::install_hooks)): `on_thread_unpark` tells which worker a
+//!   thread is, the first time it wakes; `on_thread_start` records every thread the runtime
+//!   starts. tokio starts its workers in index order, one new thread each, before anything else,
+//!   and Linux hands out thread ids in increasing order: so worker `w` of `n` is the thread with
+//!   the `w`-th smallest id among the runtime's threads, which names a worker that blocked before
+//!   it ever woke (a task spawned before the workers first parked);
+//! - on any runtime, by the probe, the first time it runs on each worker;
+//! - the thread that drives a `current_thread` runtime or runs `block_on`: by the probes'
+//!   heartbeats (see `heartbeat`).
+//!
+//! Elsewhere than Linux, or without `/proc`, every id is unknown (`None`).
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use tokio::runtime::{Handle, Id};
+
+/// Registers the table of the runtime this thread just built (see [`RuntimeThreads::built`]),
+/// if `runtime` is that one.
+pub(crate) fn adopt_built(runtime: &Handle) {
+    if let Some(table) = BUILT.with(|built| built.borrow_mut().take()) {
+        table.register(runtime);
+    }
+}
+
+thread_local! {
+    /// The table of the runtime this thread last built with loopmon's hooks.
+    static BUILT: RefCell<Option<Arc<RuntimeThreads>>> = const { RefCell::new(None) };
+    /// This thread's id: 0 not read yet, `u32::MAX` unavailable.
+    static TID: Cell<u32> = const { Cell::new(0) };
+    /// Whether this thread has told its runtime's table which worker it is.
+    static NOTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The calling thread's Linux thread id, if `/proc` tells it. Reads `/proc` once per thread
+/// (allocates then); after that, a thread-local read.
+pub(crate) fn current_tid() -> Option<u32> {
+    let tid = TID.with(|tid| {
+        if tid.get() == 0 {
+            tid.set(read_tid().unwrap_or(u32::MAX));
+        }
+        tid.get()
+    });
+    (tid != u32::MAX).then_some(tid)
+}
+
+fn read_tid() -> Option<u32> {
+    // `/proc/thread-self` links to `<pid>/task/<tid>`.
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// The thread id of each worker of one runtime, as far as known.
+#[derive(Debug, Default)]
+pub(crate) struct RuntimeThreads {
+    workers: OnceLock<Box<[Worker]>>,
+    /// Every thread the runtime started (when loopmon's hooks are on it).
+    started: Mutex<Vec<u32>>,
+    /// Set once the table is registered under its runtime's id.
+    registered: OnceLock<Id>,
+}
+
+/// What is known of one worker's thread.
+#[derive(Debug, Default)]
+struct Worker {
+    tid: AtomicU32,
+    name: OnceLock<Option<String>>,
+}
+
+/// One table per runtime, while the runtime or a monitor of it holds it.
+static ALL: Mutex<Vec<(Id, Weak<RuntimeThreads>)>> = Mutex::new(Vec::new());
+
+impl RuntimeThreads {
+    /// The table of `runtime`. Takes a process-wide lock: not for a per-tick path.
+    pub(crate) fn of(runtime: &Handle) -> Arc<RuntimeThreads> {
+        let id = runtime.id();
+        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|(_, t)| t.strong_count() > 0);
+        if let Some(table) = all
+            .iter()
+            .find(|(other, _)| *other == id)
+            .and_then(|(_, t)| t.upgrade())
+        {
+            return table;
+        }
+        let table = Arc::new(RuntimeThreads::default());
+        let _ = table.registered.set(id);
+        all.push((id, Arc::downgrade(&table)));
+        table
+    }
+
+    /// Registers this table under `runtime`'s id, once, ahead of any other table of it.
+    fn register(self: &Arc<Self>, runtime: &Handle) {
+        if self.registered.get().is_some() {
+            return;
+        }
+        let id = runtime.id();
+        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+        if self.registered.set(id).is_ok() {
+            all.retain(|(_, t)| t.strong_count() > 0);
+            all.insert(0, (id, Arc::downgrade(self)));
+        }
+    }
+
+    /// Remembers, on this thread, the table of a runtime being built with loopmon's hooks: the
+    /// entry point registers it under the runtime's id as soon as it runs inside it
+    /// ([`adopt_built`]), before the worker threads may have started.
+    pub(crate) fn built(self: &Arc<Self>) {
+        BUILT.with(|built| *built.borrow_mut() = Some(self.clone()));
+    }
+
+    /// The `on_thread_start` hook: records the new thread.
+    pub(crate) fn thread_started(self: &Arc<Self>) {
+        if let Ok(runtime) = Handle::try_current() {
+            self.register(&runtime);
+        }
+        if let Some(tid) = current_tid() {
+            self.started
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(tid);
+        }
+    }
+
+    /// The `on_thread_unpark` hook: the first time a thread wakes, it says which worker it is.
+    pub(crate) fn thread_unparked(self: &Arc<Self>) {
+        if NOTED.with(|n| n.replace(true)) {
+            return;
+        }
+        if let Ok(runtime) = Handle::try_current() {
+            self.register(&runtime);
+            self.note_current_worker(&runtime);
+        }
+    }
+
+    fn slots(&self, runtime: &Handle) -> &[Worker] {
+        self.workers.get_or_init(|| {
+            (0..runtime.metrics().num_workers())
+                .map(|_| Worker::default())
+                .collect()
+        })
+    }
+
+    /// Records the calling thread as the worker it is, if it is one of `runtime`'s and not yet
+    /// known. Cheap once known: no lock, no allocation.
+    pub(crate) fn note_current_worker(&self, runtime: &Handle) {
+        let Some(w) = tokio::runtime::worker_index() else {
+            return;
+        };
+        let Some(slot) = self.slots(runtime).get(w) else {
+            return;
+        };
+        // A worker's thread changes only under `block_in_place`, which hands the worker to a
+        // new thread.
+        if let Some(tid) = current_tid() {
+            if slot.tid.load(Ordering::Relaxed) != tid {
+                slot.name
+                    .get_or_init(|| std::thread::current().name().map(String::from));
+                slot.tid.store(tid, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Worker `w`'s thread id (of `n` workers), if known: as the worker told, else by the order
+    /// the runtime started its threads.
+    pub(crate) fn worker(&self, w: usize, n: usize) -> Option<u32> {
+        let told = |w: usize| -> u32 {
+            let workers = self.workers.get();
+            workers
+                .and_then(|all| all.get(w))
+                .map_or(0, |o| o.tid.load(Ordering::Relaxed))
+        };
+        match told(w) {
+            0 => {
+                let mut started = self
+                    .started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                started.sort_unstable();
+                let tid = *started.get(..n)?.get(w)?;
+                // Not a thread that told it is another worker.
+                (!(0..n).any(|o| told(o) == tid)).then_some(tid)
+            }
+            tid => Some(tid),
+        }
+    }
+
+    /// Worker `w`'s thread name, if known.
+    pub(crate) fn name(&self, w: usize) -> Option<String> {
+        self.workers.get()?.get(w)?.name.get()?.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn each_thread_reads_its_own_id() {
+        let main = current_tid().expect("/proc is mounted here");
+        let other = std::thread::spawn(current_tid).join().unwrap().unwrap();
+        assert_ne!(main, other);
+        assert_eq!(current_tid(), Some(main), "cached");
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{main}/stat")).unwrap();
+        assert!(stat.starts_with(&format!("{main} (")), "{stat}");
+    }
+}

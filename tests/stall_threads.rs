@@ -1,0 +1,56 @@
+//! Stall reports name the stuck thread by its Linux thread id, through `#[loopmon::test]`: a
+//! worker that blocks before the probe ever ran on it, and `main`'s body.
+
+use loopmon::{Stall, StallKind};
+use std::sync::Mutex;
+use std::time::Duration;
+
+static STALLS: Mutex<Vec<Stall>> = Mutex::new(Vec::new());
+
+fn record(stall: &Stall) {
+    STALLS.lock().unwrap().push(stall.clone());
+}
+
+/// The calling thread's id, read as a user would.
+fn my_tid() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+fn ended_stall_ids() -> Vec<(Option<usize>, Option<u32>)> {
+    let stalls = STALLS.lock().unwrap();
+    stalls
+        .iter()
+        .filter(|s| s.kind == StallKind::Ended)
+        .map(|s| (s.worker, s.thread_id))
+        .collect()
+}
+
+#[loopmon::test(
+    flavor = "multi_thread",
+    worker_threads = 2,
+    interval = "50ms",
+    stall_threshold = "100ms",
+    on_stall = record
+)]
+async fn the_stuck_worker_and_the_body_are_named_by_thread_id() {
+    let (worker, tid) = tokio::spawn(async {
+        let tid = my_tid();
+        std::thread::sleep(Duration::from_millis(300));
+        (tokio::runtime::worker_index(), tid)
+    })
+    .await
+    .unwrap();
+    let body = my_tid();
+    std::thread::sleep(Duration::from_millis(300)); // main's body, on the block_on thread
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let ids = ended_stall_ids();
+    if cfg!(target_os = "linux") {
+        assert!(tid.is_some() && body.is_some());
+        assert!(
+            ids.contains(&(worker, tid)),
+            "worker {worker:?} {tid:?}: {ids:?}"
+        );
+        assert!(ids.contains(&(None, body)), "body {body:?}: {ids:?}");
+    }
+}

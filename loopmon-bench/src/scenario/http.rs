@@ -160,8 +160,8 @@ fn default_ms() -> u64 {
     loopmon::DEFAULT_INTERVAL.as_millis() as u64
 }
 
-/// One server process: `http <none|loopmon|pending-timer|floor> flavor= interval_ms= max_s=`. Prints `LISTEN
-/// <address>`, serves until the load generator's `/stop` and closed connections, and reports
+/// One server process: `http <none|loopmon|pending-timer|floor> flavor= interval_ms= max_s=`.
+/// Prints `LISTEN <address>`, serves until the load generator's `/stop` and closed connections, and reports
 /// its CPU time between `/start` and `/stop`. Exits by itself after `max_s` whatever happens.
 pub(crate) fn child(peer: Peer, a: &Args) -> Out {
     let flavor = Flavor::from_args(a);
@@ -205,7 +205,7 @@ pub(crate) fn child(peer: Peer, a: &Args) -> Out {
     out
 }
 
-/// How much load, how many runs.
+/// One shape of load, and how much of it.
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     /// Load generator threads; each has a keep-alive connection to every server of a set.
@@ -216,8 +216,6 @@ struct Plan {
     warmup: u64,
     /// Requests to each server in the measured window.
     requests: u64,
-    /// Sets of servers per flavor, each a fresh process per configuration.
-    sets: usize,
     /// How long one set may take, at the most.
     max_s: u64,
 }
@@ -227,10 +225,24 @@ impl Plan {
     fn per_conn(self, total: u64) -> u64 {
         total / self.threads / self.depth * self.depth
     }
+
+    /// The load, for the tables.
+    fn label(self) -> String {
+        match self.depth {
+            1 => format!("{} connections, 1 request in flight on each", self.threads),
+            d => format!(
+                "{} connections, {d} requests in flight on each (pipelined)",
+                self.threads
+            ),
+        }
+    }
 }
 
 /// Servers in a set.
 const SET: usize = 5;
+
+/// One set's result: each server's figures, and the load generator's requests per second.
+type Set = ([Run; SET], f64);
 
 /// One configuration: who serves, on which flavor, at which interval (0 for none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,7 +306,7 @@ struct Run {
 /// Runs one set: the three servers of `flavor` at once, driven together through warm-up,
 /// `/start`, the measured requests and `/stop`. Returns each server's figures and the load
 /// generator's requests per second, all servers together.
-fn one_set(flavor: Flavor, plan: Plan, round: usize) -> Result<([Run; SET], f64), String> {
+fn one_set(flavor: Flavor, plan: Plan, round: usize) -> Result<Set, String> {
     let configs = Config::set(flavor);
     let mut servers = Vec::new();
     // Started in a rotating order: no configuration is always the first process of a set.
@@ -378,152 +390,257 @@ fn figures(r: &Record, sent: u64) -> Result<Run, String> {
 }
 
 pub(crate) fn run(ctx: &mut Ctx) {
-    let plan = if ctx.quick {
-        Plan {
+    // Two shapes of load: a server woken for almost every request (one request in flight per
+    // connection), and a busy one that reads many requests per wake-up (pipelined).
+    let (plans, sets) = if ctx.quick {
+        let plan = |depth, requests| Plan {
             threads: 2,
-            depth: 1,
-            warmup: 200,
-            requests: 1_000,
-            sets: 2,
+            depth,
+            warmup: 10 * depth,
+            requests,
             max_s: 30,
-        }
+        };
+        ([plan(1, 1_000), plan(16, 4_000)], 2)
     } else {
-        Plan {
+        let plan = |depth, warmup, requests| Plan {
             threads: 3,
-            depth: 1,
-            warmup: 1_500,
-            requests: 12_000,
-            sets: 14,
+            depth,
+            warmup,
+            requests,
             max_s: 60,
-        }
+        };
+        ([plan(1, 1_500, 12_000), plan(16, 6_000, 48_000)], 14)
     };
     let flavors = [Flavor::Mt, Flavor::Ct];
-    // sets[flavor] = [(runs of without, default, 10 ms; requests/s)]
-    let mut sets: Vec<Vec<([Run; SET], f64)>> = vec![Vec::new(); flavors.len()];
+    // done[plan][flavor] = [(each server's run, requests/s of the set)]
+    let mut done: Vec<Vec<Vec<Set>>> = vec![vec![Vec::new(); flavors.len()]; plans.len()];
     let started = Instant::now();
-    for round in 0..plan.sets {
-        for (f, &flavor) in flavors.iter().enumerate() {
-            match one_set(flavor, plan, round) {
-                Ok((runs, rate)) => {
-                    let each = |g: &dyn Fn(&Run) -> String| {
-                        runs.iter().map(g).collect::<Vec<_>>().join(" / ")
-                    };
-                    eprintln!(
-                        "  http {} set {}: µs CPU per request {}; without / this {}; {:.0} \
-                         requests/s; switches per request {}",
-                        flavor.name(),
-                        round + 1,
-                        each(&|r| format!("{:.3}", r.cpu_per_request / 1e3)),
-                        each(&|r| format!("{:.4}", runs[0].cpu_per_request / r.cpu_per_request)),
-                        rate,
-                        each(&|r| format!("{:.3}", r.vcsw)),
-                    );
-                    sets[f].push((runs, rate));
+    for round in 0..sets {
+        for (p, &plan) in plans.iter().enumerate() {
+            for (f, &flavor) in flavors.iter().enumerate() {
+                let which = format!("{} depth {} set {}", flavor.name(), plan.depth, round + 1);
+                match one_set(flavor, plan, round) {
+                    Ok((runs, rate)) => {
+                        let each = |g: &dyn Fn(&Run) -> String| {
+                            runs.iter().map(g).collect::<Vec<_>>().join(" / ")
+                        };
+                        eprintln!(
+                            "  http {which}: µs CPU per request {}; without / this {}; {:.0} \
+                             requests/s; switches per request {}",
+                            each(&|r| format!("{:.3}", r.cpu_per_request / 1e3)),
+                            each(&|r| format!(
+                                "{:.4}",
+                                runs[0].cpu_per_request / r.cpu_per_request
+                            )),
+                            rate,
+                            each(&|r| format!("{:.3}", r.vcsw)),
+                        );
+                        done[p][f].push((runs, rate));
+                    }
+                    Err(e) => eprintln!("  http {which}: {e}"),
                 }
-                Err(e) => eprintln!("  http {} set {}: {e}", flavor.name(), round + 1),
             }
         }
         eprintln!(
-            "  http round {}/{} {:.1} s",
+            "  http round {}/{sets} {:.1} s",
             round + 1,
-            plan.sets,
             started.elapsed().as_secs_f64()
         );
     }
     let load = crate::report::load_average();
     let mut t = Table::new(&[
+        "load",
         "flavor",
         "server",
         "sets",
         "server CPU µs per request (median [min–max] over sets)",
         "server CPU, cores busy",
+        "voluntary context switches per request",
         "CPU per request, without / with (paired, geometric mean [95 % CI])",
         "sd of one set's ratio, %",
+        "extra CPU over without, % of a core",
+        "CPU per request, bare `sleep_until` loop / loopmon at the same interval (95 % CI)",
     ]);
-    for (f, &flavor) in flavors.iter().enumerate() {
-        let done = &sets[f];
-        for (c, config) in Config::set(flavor).into_iter().enumerate() {
-            let each = |g: fn(&Run) -> f64| done.iter().map(|(r, _)| g(&r[c])).collect::<Vec<_>>();
-            let mut row = vec![
-                flavor.label().to_string(),
-                config.label(),
-                done.len().to_string(),
-                show(&each(|r| r.cpu_per_request / 1e3), 2),
-                show(&each(|r| r.cores), 2),
-            ];
-            if c == 0 {
-                row.extend(["—".to_string(), "—".to_string()]);
+    for (p, &plan) in plans.iter().enumerate() {
+        for (f, &flavor) in flavors.iter().enumerate() {
+            let done = &done[p][f];
+            let rate = show(&done.iter().map(|(_, r)| *r).collect::<Vec<_>>(), 0);
+            for (c, config) in Config::set(flavor).into_iter().enumerate() {
+                let each =
+                    |g: fn(&Run) -> f64| done.iter().map(|(r, _)| g(&r[c])).collect::<Vec<_>>();
+                let mut row = vec![
+                    format!("{} ({rate} requests/s, all servers)", plan.label()),
+                    flavor.label().to_string(),
+                    config.label(),
+                    done.len().to_string(),
+                    show(&each(|r| r.cpu_per_request / 1e3), 2),
+                    show(&each(|r| r.cores), 2),
+                    show(&each(|r| r.vcsw), 3),
+                ];
+                if c == 0 {
+                    row.extend([
+                        "—".to_string(),
+                        "—".to_string(),
+                        "—".to_string(),
+                        "—".into(),
+                    ]);
+                    t.row(row);
+                    continue;
+                }
+                // Paired ratios of CPU per request, server `a` / server `b`, one per set.
+                let paired = |a: usize, b: usize| -> Vec<f64> {
+                    done.iter()
+                        .map(|(r, _)| r[a].cpu_per_request / r[b].cpu_per_request)
+                        .collect()
+                };
+                let ci = RatioCi::of(&paired(0, c));
+                let extra: Vec<f64> = done
+                    .iter()
+                    .map(|(r, _)| (r[c].cores - r[0].cores) * 100.0)
+                    .collect();
+                let floor = Config::set(flavor)
+                    .iter()
+                    .position(|o| o.peer == Peer::Floor && o.interval_ms == config.interval_ms);
+                let vs_floor = match floor {
+                    Some(k) if config.peer == Peer::Loopmon => {
+                        RatioCi::of(&paired(k, c)).map_or_else(|| "—".into(), |ci| ci.show(4))
+                    }
+                    _ => "—".to_string(),
+                };
+                row.extend([
+                    ci.map_or_else(|| "—".to_string(), |ci| ci.show(4)),
+                    ci.map_or_else(|| "—".to_string(), |ci| format!("{:.2}", ci.sd * 100.0)),
+                    show(&extra, 2),
+                    vs_floor,
+                ]);
                 t.row(row);
-                continue;
-            }
-            let ratios: Vec<f64> = done
-                .iter()
-                .map(|(r, _)| r[0].cpu_per_request / r[c].cpu_per_request)
-                .collect();
-            let ci = RatioCi::of(&ratios);
-            row.extend([
-                ci.map_or_else(|| "—".to_string(), |ci| ci.show(4)),
-                ci.map_or_else(|| "—".to_string(), |ci| format!("{:.2}", ci.sd * 100.0)),
-            ]);
-            t.row(row);
-            if config.peer == Peer::Loopmon && config.interval_ms == default_ms() {
-                ctx.report.target(
-                    &format!(
-                        "CPU per request under an HTTP load, without / with loopmon at the \
-                         default interval, {}",
-                        flavor.label()
-                    ),
-                    "95 % CI above 0.995",
-                    ci.map_or_else(
-                        || "not enough sets".to_string(),
-                        |ci| {
-                            format!(
-                                "{} over {} sets of {} requests per server{}",
-                                ci.show(4),
-                                ci.n,
-                                plan.requests,
-                                if ci.hi <= 0.995 {
-                                    " (resolved: below the target)"
-                                } else if ci.lo <= 0.995 {
-                                    " (not resolved: the interval straddles 0.995)"
-                                } else {
-                                    ""
-                                }
-                            )
-                        },
-                    ),
-                    ci.map(|ci| ci.lo > 0.995),
-                );
+                if config.peer == Peer::Loopmon && config.interval_ms == default_ms() {
+                    target(ctx, plan, flavor, ci);
+                }
             }
         }
     }
-    let rates: Vec<f64> = sets.iter().flatten().map(|(_, rate)| *rate).collect();
+    let shown = |g: fn(&Plan) -> u64| {
+        plans
+            .iter()
+            .map(|p| g(p).to_string())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
     ctx.report.section(format!(
         "## 8. Cost under an HTTP load\n\n\
          A hyper 1.x HTTP/1.1 server on 127.0.0.1 (one task per connection, a {}-byte body per \
          request), started by `#[tokio::main]` or by `#[loopmon::main]` (the same function, the \
          attribute swapped: loopmon's defaults, that is a 100 ms interval, the default reporter \
-         and the stall watchdog; or 10 ms). A set is the servers of one flavor (the rows below), each a \
-         fresh child process, running at the same time and driven together by the load \
-         generator in the harness's process: {} threads, each with a keep-alive connection to \
-         every server, {} request(s) in flight on a connection, going round the servers batch \
-         by batch from a different first server per thread, so they share the machine's \
-         state moment by moment (whatever else runs on it slows them all alike). Each server \
-         gets {} warm-up requests, then {} measured requests between its `/start` and `/stop` \
-         marks ({} requests/s, all servers together). The figure is each server process's CPU \
-         time (user + system, `getrusage`, every thread) per request in that window: CPU time, \
-         not wall time. {} sets per flavor, the flavors alternating. The ratio is without / \
-         with within a set (≥ 1: no measurable cost; 0.995: loopmon costs 0.5 % of the \
-         server's CPU per request), the geometric mean over the sets with a 95 % Student-t \
-         interval on their logarithms; the sd column is one set's spread (the interval narrows \
-         with √sets). Load average when it ended: {load}.\n\n{}",
+         and the stall watchdog; or 10 ms). A set is the servers of one flavor (the rows \
+         below), each a fresh child process, running at the same time and driven together by \
+         the load generator in the harness's process: each of its threads has a keep-alive \
+         connection to every server and goes round the servers batch by batch, from a different \
+         first server per thread, so the servers share the machine's state moment by moment \
+         (whatever else runs on it slows them all alike). Each server gets {} warm-up requests, \
+         then {} measured requests between its `/start` and `/stop` marks (per load shape). The \
+         figure is each server process's CPU time (user + system, `getrusage`, every thread) \
+         per request in that window: CPU time, not wall time. {sets} sets per load shape and \
+         flavor, alternating. The ratio is without / with within a set (≥ 1: no measurable \
+         cost; 0.995: loopmon costs 0.5 % of the server's CPU per request), the geometric mean \
+         over the sets with a 95 % Student-t interval on their logarithms; the sd column is one \
+         set's spread (the interval narrows with √sets). The reference rows carry what any \
+         monitor that sleeps on tokio's timer pays: a registered timer makes every park of the \
+         runtime arm a kernel timeout and consult the timer wheel (a cost per park: largest with \
+         one request in flight, where the server parks for almost every request), and each \
+         wake-up of a sleeping loop costs a park and an unpark (a cost per second: its share of \
+         CPU per request shrinks as the server gets busier). The extra-CPU column gives the \
+         whole difference in cores busy, the tick part of which does not depend on the load. \
+         The last column compares loopmon with the \
+         bare `sleep_until` loop of the same set: loopmon's own work beyond that floor. Load \
+         average when it ended: {load}.\n\n{}",
         BODY.len(),
-        plan.threads,
-        plan.depth,
-        plan.warmup,
-        plan.requests,
-        show(&rates, 0),
-        plan.sets,
+        shown(|p| p.warmup),
+        shown(|p| p.requests),
         t.render()
     ));
+}
+
+/// The target row for loopmon's defaults under one load shape and flavor.
+fn target(ctx: &mut Ctx, plan: Plan, flavor: Flavor, ci: Option<RatioCi>) {
+    let measured = ci.map_or_else(
+        || "not enough sets".to_string(),
+        |ci| {
+            let verdict = if ci.hi <= 0.995 {
+                " (resolved: below the target)"
+            } else if ci.lo <= 0.995 {
+                " (not resolved: the interval straddles 0.995)"
+            } else {
+                ""
+            };
+            format!(
+                "{} over {} sets of {} requests per server{verdict}",
+                ci.show(4),
+                ci.n,
+                plan.requests
+            )
+        },
+    );
+    ctx.report.target(
+        &format!(
+            "CPU per request under an HTTP load, without / with loopmon at the default \
+             interval: {}, {}",
+            plan.label(),
+            flavor.label()
+        ),
+        "95 % CI above 0.995",
+        measured,
+        ci.map(|ci| ci.lo > 0.995),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server and the load generator, in one process: every request is served and counted,
+    /// the marks bracket the measured window, and the server ends once its clients are gone.
+    #[test]
+    fn a_set_of_requests_is_served_counted_and_ended() {
+        for monitored in [false, true] {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let shared = Arc::new(Shared::default());
+            let server = Server {
+                listener,
+                shared: shared.clone(),
+                reference: None,
+            };
+            let serving = std::thread::spawn(move || {
+                if monitored {
+                    loopmon_ct(server)
+                } else {
+                    tokio_ct(server)
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut conns: Vec<Vec<load::Conn>> = (0..2)
+                .map(|_| vec![load::Conn::open(addr).unwrap()])
+                .collect();
+            let mut control = load::Conn::open(addr).unwrap();
+            load::drive(&mut conns, 8, 4, deadline).unwrap();
+            control.get("/start").unwrap();
+            load::drive(&mut conns, 20, 1, deadline).unwrap();
+            control.get("/stop").unwrap();
+            drop((conns, control));
+            serving.join().unwrap();
+            let marks = shared.marks.lock().unwrap();
+            assert_eq!(marks.len(), 2);
+            assert_eq!(marks[0].served, 16);
+            assert_eq!(marks[1].served - marks[0].served, 40);
+            assert!(marks[1].usage.cpu >= marks[0].usage.cpu);
+        }
+    }
+
+    #[test]
+    fn the_load_generator_stays_on_loopback() {
+        let elsewhere: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let err = load::Conn::open(elsewhere).unwrap_err();
+        assert!(err.to_string().contains("not on loopback"), "{err}");
+    }
 }

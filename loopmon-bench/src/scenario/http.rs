@@ -392,7 +392,9 @@ fn figures(r: &Record, sent: u64) -> Result<Run, String> {
 pub(crate) fn run(ctx: &mut Ctx) {
     // Two shapes of load: a server woken for almost every request (one request in flight per
     // connection), and a busy one that reads many requests per wake-up (pipelined).
-    let (plans, sets) = if ctx.quick {
+    // Rounds (a set of each load shape and flavor per round): at least `min`, then more while
+    // another one fits in `budget`, at most `max`. A quiet machine gets more sets than a busy one.
+    let (plans, (min, max, budget)) = if ctx.quick {
         let plan = |depth, requests| Plan {
             threads: 2,
             depth,
@@ -400,7 +402,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
             requests,
             max_s: 30,
         };
-        ([plan(1, 1_000), plan(16, 4_000)], 2)
+        ([plan(1, 1_000), plan(16, 4_000)], (2, 2, Duration::ZERO))
     } else {
         let plan = |depth, warmup, requests| Plan {
             threads: 3,
@@ -409,13 +411,19 @@ pub(crate) fn run(ctx: &mut Ctx) {
             requests,
             max_s: 60,
         };
-        ([plan(1, 1_500, 12_000), plan(16, 6_000, 48_000)], 14)
+        let rounds = (8, 40, Duration::from_secs(150));
+        ([plan(1, 1_500, 12_000), plan(16, 6_000, 48_000)], rounds)
     };
     let flavors = [Flavor::Mt, Flavor::Ct];
     // done[plan][flavor] = [(each server's run, requests/s of the set)]
     let mut done: Vec<Vec<Vec<Set>>> = vec![vec![Vec::new(); flavors.len()]; plans.len()];
     let started = Instant::now();
-    for round in 0..sets {
+    let mut sets = 0;
+    while sets < max
+        && (sets < min || started.elapsed() + started.elapsed() / (sets as u32).max(1) <= budget)
+    {
+        let round = sets;
+        sets += 1;
         for (p, &plan) in plans.iter().enumerate() {
             for (f, &flavor) in flavors.iter().enumerate() {
                 let which = format!("{} depth {} set {}", flavor.name(), plan.depth, round + 1);
@@ -442,8 +450,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
             }
         }
         eprintln!(
-            "  http round {}/{sets} {:.1} s",
-            round + 1,
+            "  http round {sets} {:.1} s",
             started.elapsed().as_secs_f64()
         );
     }
@@ -541,7 +548,8 @@ pub(crate) fn run(ctx: &mut Ctx) {
          then {} measured requests between its `/start` and `/stop` marks (per load shape). The \
          figure is each server process's CPU time (user + system, `getrusage`, every thread) \
          per request in that window: CPU time, not wall time. {sets} sets per load shape and \
-         flavor, alternating. The ratio is without / with within a set (≥ 1: no measurable \
+         flavor, alternating (rounds of one set each: at least {min}, then as many as fit in \
+         {} s, at most {max}). The ratio is without / with within a set (≥ 1: no measurable \
          cost; 0.995: loopmon costs 0.5 % of the server's CPU per request), the geometric mean \
          over the sets with a 95 % Student-t interval on their logarithms; the sd column is one \
          set's spread (the interval narrows with √sets). The reference rows carry what any \
@@ -557,6 +565,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
         BODY.len(),
         shown(|p| p.warmup),
         shown(|p| p.requests),
+        budget.as_secs(),
         t.render()
     ));
 }

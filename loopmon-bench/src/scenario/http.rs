@@ -3,8 +3,11 @@
 //! function, the attribute swapped: the README's one line of adoption, with its defaults), is
 //! driven by the harness's load generator ([`load`]) with a fixed number of requests. The
 //! figure is the server process's CPU time (user + system, `getrusage`) per request, over a
-//! window that leaves out the warm-up; configurations alternate run by run (A B C, then C B A),
-//! and each monitored run is paired with the unmonitored run of its round.
+//! window that leaves out the warm-up. The servers of a set (without, loopmon at two intervals,
+//! two reference timers) run side by side, the load generator alternating between them batch by
+//! batch (A B C D E A B …; a batch is one request, or one pipelined burst), so whatever else the
+//! machine does hits them alike; each monitored server is paired with the unmonitored one of its
+//! set, and the ratios of many sets give a 95 % confidence interval ([`RatioCi`]).
 
 mod load;
 
@@ -270,6 +273,7 @@ impl Config {
         ]
     }
 
+    /// The server, for the tables.
     fn label(self) -> String {
         match self.peer {
             Peer::Loopmon if self.interval_ms == default_ms() => format!(
@@ -303,7 +307,7 @@ struct Run {
     vcsw: f64,
 }
 
-/// Runs one set: the three servers of `flavor` at once, driven together through warm-up,
+/// Runs one set: the servers of `flavor` at once, driven together through warm-up,
 /// `/start`, the measured requests and `/stop`. Returns each server's figures and the load
 /// generator's requests per second, all servers together.
 fn one_set(flavor: Flavor, plan: Plan, round: usize) -> Result<Set, String> {
@@ -371,6 +375,7 @@ fn drive(addrs: &[SocketAddr], plan: Plan) -> std::io::Result<Duration> {
     Ok(wall)
 }
 
+/// A server's figures from its result line, checked against the requests it was sent.
 fn figures(r: &Record, sent: u64) -> Result<Run, String> {
     let figures = (r.f("cpu_ns"), r.f("requests"), r.f("wall_ns"), r.f("vcsw"));
     let (cpu, requests, server_wall, vcsw) = match figures {
@@ -389,6 +394,8 @@ fn figures(r: &Record, sent: u64) -> Result<Run, String> {
     })
 }
 
+/// The `all` side: rounds of sets under both load shapes and flavors, then the table and the
+/// target rows.
 pub(crate) fn run(ctx: &mut Ctx) {
     // Two shapes of load: a server woken for almost every request (one request in flight per
     // connection), and a busy one that reads many requests per wake-up (pipelined).

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 use std::fmt::Display;
-use std::process::Command;
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// A child's `key=value` arguments.
 #[derive(Debug, Default)]
@@ -130,6 +131,86 @@ pub(crate) fn run(mut cmd: Command) -> Result<Record, String> {
             let last = stderr.lines().last().unwrap_or("").to_string();
             Err(format!("{shown} failed ({}): {last}", out.status))
         }
+    }
+}
+
+/// A child that serves while the harness drives it (scenario 8): started as `child <args>`, it
+/// prints `LISTEN <address>` once it accepts connections, then its `RESULT` line when it ends.
+/// Its stderr is the harness's.
+#[derive(Debug)]
+pub(crate) struct Serving {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    /// Where it listens.
+    pub(crate) addr: std::net::SocketAddr,
+}
+
+impl Serving {
+    /// Starts this binary as `child <args>` and waits for its `LISTEN` line.
+    pub(crate) fn start(args: &[String]) -> Result<Serving, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find own binary: {e}"))?;
+        let mut child = Command::new(exe)
+            .arg("child")
+            .args(args)
+            // The monitored entry points read these: the runs must get what they were built for.
+            .env_remove("LOOPMON")
+            .env_remove("LOOPMON_INTERVAL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start `child {}`: {e}", args.join(" ")))?;
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut line = String::new();
+        // Bounded: the child prints this line or ends (it exits by itself, see scenario 8).
+        let _ = stdout.read_line(&mut line);
+        let addr = line
+            .strip_prefix("LISTEN ")
+            .and_then(|a| a.trim().parse().ok());
+        match addr {
+            Some(addr) => Ok(Serving {
+                child,
+                stdout,
+                addr,
+            }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!(
+                    "`child {}` did not listen: {line:?}",
+                    args.join(" ")
+                ))
+            }
+        }
+    }
+
+    /// Waits up to `within` for the child to end (then kills it) and parses its result line.
+    pub(crate) fn finish(mut self, within: Duration) -> Result<Record, String> {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return Err(format!("the server did not end within {within:?}"));
+                }
+            }
+        };
+        let mut rest = String::new();
+        let _ = self.stdout.read_to_string(&mut rest);
+        match Record::parse(&rest) {
+            Some(r) if status.success() => Ok(r),
+            _ => Err(format!("the server failed ({status}): {rest:?}")),
+        }
+    }
+
+    /// Ends the child now (a run that failed on the harness's side).
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod accuracy;
 pub(crate) mod detect;
+pub(crate) mod http;
 pub(crate) mod idle;
 pub(crate) mod memory;
 pub(crate) mod scaling;
@@ -18,13 +19,14 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Runtime};
 
 /// The scenarios, in the order `all` runs them.
-pub(crate) const NAMES: [&str; 6] = [
+pub(crate) const NAMES: [&str; 7] = [
     "idle",
     "accuracy",
     "throughput",
     "scaling",
     "detect",
     "memory",
+    "http",
 ];
 
 /// What every scenario's `run` side gets.
@@ -45,6 +47,7 @@ pub(crate) fn child(scenario: &str, peer: Peer, args: &Args) -> Out {
         "scaling" => scaling::child(peer, args),
         "detect" => detect::child(peer, args),
         "memory" => memory::child(peer, args),
+        "http" => http::child(peer, args),
         "tickmodel" => scaling::tick_model(args),
         other => panic!("unknown scenario `{other}`"),
     }
@@ -59,6 +62,7 @@ pub(crate) fn run(scenario: &str, ctx: &mut Ctx) {
         "scaling" => scaling::run(ctx),
         "detect" => detect::run(ctx),
         "memory" => memory::run(ctx),
+        "http" => http::run(ctx),
         other => panic!("unknown scenario `{other}`; expected one of {NAMES:?}"),
     }
 }

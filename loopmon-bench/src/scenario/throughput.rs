@@ -1,6 +1,8 @@
 //! Scenario 4: throughput impact. A busy runtime (T tasks × N `yield_now`) timed without and
 //! with the contestant at a 10 ms interval, in pairs whose order alternates; the figure is the
 //! ratio of the pair's throughputs (time without / time with: 1 = no impact, < 1 = slower).
+//! Its run-to-run spread is far wider than the 0.5 % of loopmon's throughput target, which
+//! scenario 8 (an HTTP load, CPU per request, a confidence interval) carries instead.
 
 use super::{args, py_args, run_jobs, Ctx, Flavor, Job};
 use crate::child::{Args, Out};
@@ -8,7 +10,7 @@ use crate::peer::{Cb, Peer, Probe};
 use crate::recorder::nanos;
 use crate::report::Table;
 use crate::rusage;
-use crate::stats::{show, Summary};
+use crate::stats::show;
 use std::time::{Duration, Instant};
 
 /// One process: `throughput <peer> flavor= tasks= iters= interval_ms= pairs=`.
@@ -154,7 +156,6 @@ pub(crate) fn run(ctx: &mut Ctx) {
         "throughput ratio with / without, wall clock (per pair)",
         "same, CPU time (per pair)",
     ]);
-    let mut lm_ratios: Vec<(Flavor, Vec<f64>, Vec<f64>)> = Vec::new();
     for (i, (label, w)) in whos.iter().enumerate() {
         let r = res.get(&i.to_string()).cloned().unwrap_or_default();
         let n = if w.is_some() { iters } else { py_iters };
@@ -181,9 +182,6 @@ pub(crate) fn run(ctx: &mut Ctx) {
             show(&ratios, 3),
             show(&cpu_ratios, 3),
         ]);
-        if let Some((Peer::Loopmon, f)) = w {
-            lm_ratios.push((*f, ratios, cpu_ratios));
-        }
         t.row(row);
     }
     ctx.report.section(format!(
@@ -202,21 +200,9 @@ pub(crate) fn run(ctx: &mut Ctx) {
          monitor pays it: compare loopmon with that row and with the naive probe, not only \
          with 1. \
          The Python original has its own \
-         workload (asyncio is slower per yield); only its ratio compares. The loopback \
-         HTTP echo load was not built.\n\n{}",
+         workload (asyncio is slower per yield); only its ratio compares. The run-to-run \
+         spread here is far wider than 0.5 %: loopmon's throughput target (≥ 0.995) is judged \
+         in scenario 8, on an HTTP load, with a confidence interval.\n\n{}",
         t.render()
     ));
-    for (f, ratios, cpu_ratios) in lm_ratios {
-        let s = Summary::of(&ratios);
-        ctx.report.target(
-            &format!("throughput with / without loopmon, {}", f.label()),
-            "≥ 0.995",
-            format!(
-                "{} wall clock (CPU time: {})",
-                show(&ratios, 3),
-                show(&cpu_ratios, 3)
-            ),
-            s.map(|s| s.median >= 0.995),
-        );
-    }
 }

@@ -38,6 +38,9 @@ thread_local! {
     static IN_DELIVERY: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The longest the watchdog waits to look again at a stall that a heartbeat will end.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
 /// What a reported stall is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Subject {
@@ -226,17 +229,38 @@ impl Watch {
             workers.sample(&self.runtime.metrics(), now_ns);
             look.workers(&workers, self);
         }
-        let fine = probe_overdue || !look.ongoing.is_empty();
+        let again = self.look_again(probe_overdue, &ongoing, now_ns);
         drop(ongoing);
         self.deliver(&reports);
         let mut at = match next {
             u64::MAX => now + Duration::from_secs(3600),
             next => clock::instant(next),
         };
-        if fine {
-            at = at.min(now + self.fine);
+        if let Some(again) = again {
+            at = at.min(now + again);
         }
         Some(at)
+    }
+
+    /// How soon to look again while a stall is going on or suspected (`None`: no hurry).
+    ///
+    /// A worker's stall ends when the watchdog sees its counters move, so the watchdog keeps
+    /// looking every `fine` while one lasts (or while the runtime probe is overdue, to tell a
+    /// stuck worker from a busy runtime). A probe's heartbeat records its own end, exactly,
+    /// whenever the watchdog looks: for those alone it backs off, to a quarter of the stall's
+    /// age, up to [`MAX_BACKOFF`], so that a runtime nobody drives for a while (a
+    /// `current_thread` runtime between two `block_on` calls) costs a few wake-ups, not one
+    /// every few milliseconds. The `Ended` report then arrives up to that much after the end,
+    /// with the exact length.
+    fn look_again(&self, probe_overdue: bool, ongoing: &[Ongoing], now: u64) -> Option<Duration> {
+        let workers = ongoing
+            .iter()
+            .any(|o| matches!(o.subject, Subject::Worker(_)));
+        if probe_overdue || workers {
+            return Some(self.fine);
+        }
+        let youngest = ongoing.iter().map(|o| clock::between(o.since, now)).min()?;
+        Some((youngest / 4).clamp(self.fine, MAX_BACKOFF.max(self.fine)))
     }
 
     fn deliver(&self, reports: &[Stall]) {

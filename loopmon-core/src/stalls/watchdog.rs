@@ -9,6 +9,9 @@
 //! earliest of those moments, or until a monitor is added or removed. On an idle runtime that is
 //! about one wake-up per threshold. Only while a stall is going on (or a probe is overdue) does it
 //! look every threshold / 10 (between 1 and 10 ms), to notice promptly when it ends.
+//!
+//! After `fork()`, the child has a copy of the registry but no watchdog thread: the first
+//! monitor started in the child notices the new process id and starts one there.
 
 use crate::stalls::watch::Watch;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +28,9 @@ struct Registry {
     watches: Vec<Arc<Watch>>,
     /// The watchdog thread, while it runs.
     thread: Option<Thread>,
+    /// The process the thread runs in: after `fork()`, the child inherits this registry but not
+    /// the thread.
+    pid: u32,
     /// The OS refused a thread once: said so on stderr.
     spawn_failed: bool,
 }
@@ -32,6 +38,7 @@ struct Registry {
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     watches: Vec::new(),
     thread: None,
+    pid: 0,
     spawn_failed: false,
 });
 
@@ -42,6 +49,18 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// Starts watching `watch`, starting the watchdog thread if needed.
 pub(crate) fn register(watch: Arc<Watch>) {
     let mut registry = registry();
+    let pid = std::process::id();
+    if registry.pid != pid {
+        // A child made by `fork()` (a pre-fork server): the parent's watchdog thread and the
+        // threads of the parent's runtimes are not in this process. Forget them, without
+        // dropping them (a runtime handle dropped here could wait for threads that do not
+        // exist), and start afresh.
+        registry.pid = pid;
+        registry.thread = None;
+        for parents in registry.watches.drain(..) {
+            std::mem::forget(parents);
+        }
+    }
     registry.watches.push(watch);
     if let Some(thread) = &registry.thread {
         thread.unpark();

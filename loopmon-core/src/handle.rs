@@ -33,8 +33,38 @@ impl MonitorHandle {
     /// Stops the monitor. Once this returns, no sample is taken and no callback starts; async
     /// deliveries already running go on to their end. Idempotent; callable from any thread and
     /// from within a callback.
+    ///
+    /// **It may wait**: if a synchronous callback (or a stall callback) is running on another
+    /// thread, `stop` waits for it to return, so that none runs after. Holding a lock that such a
+    /// callback takes while calling `stop` deadlocks; in that position, use
+    /// [`stop_background`](Self::stop_background).
     pub fn stop(&self) {
         self.monitor.stop();
+    }
+
+    /// Stops the monitor without waiting, like tokio's `Runtime::shutdown_background`: no new
+    /// sample is taken and no callback starts after this returns, but a synchronous or stall
+    /// callback already running on another thread may still be running, and returns on its
+    /// own. Idempotent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    /// let state = Arc::new(Mutex::new(0u64));
+    /// let seen = state.clone();
+    /// let monitor = loopmon_core::SleepMonitor::builder()
+    ///     .callback(move |_: &loopmon_core::Sample| *seen.lock().unwrap() += 1)
+    ///     .build()
+    ///     .unwrap()
+    ///     .start();
+    /// let held = state.lock().unwrap(); // a callback may be waiting for this lock right now
+    /// monitor.stop_background(); // returns at once; `stop()` could wait forever here
+    /// drop(held);
+    /// # }
+    /// ```
+    pub fn stop_background(&self) {
+        self.monitor.stop_background();
     }
 
     /// `true` until [`stop`](Self::stop) is called or the runtime shuts down.
@@ -193,6 +223,9 @@ impl Deref for MonitorGuard {
     }
 }
 
+/// Dropping the guard calls [`stop`](MonitorHandle::stop), which waits for a synchronous or
+/// stall callback running on another thread; call
+/// [`stop_background`](MonitorHandle::stop_background) first where that could deadlock.
 impl Drop for MonitorGuard {
     fn drop(&mut self) {
         self.handle.stop();

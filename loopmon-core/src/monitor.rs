@@ -165,6 +165,19 @@ impl Monitor {
         self.report.ended(self);
     }
 
+    /// Stops the monitor without waiting for callbacks running now on other threads: no new
+    /// dispatch or stall delivery starts once this returns, but one in progress may finish after.
+    pub(crate) fn stop_background(&self) {
+        if self.counters.stop() {
+            return;
+        }
+        self.abort_probe();
+        if let Some(watch) = self.watch.get() {
+            watch.retire();
+        }
+        self.report.ended(self);
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         !self.counters.is_stopped() && !self.counters.is_finished()
     }

@@ -157,3 +157,50 @@ fn installing_on_a_shut_down_runtime_is_quiet() {
     let h = SleepMonitor::builder().build().unwrap().install(&handle);
     assert!(!h.is_running());
 }
+
+/// A synchronous callback waits for a lock the stopping thread holds: `stop_background`
+/// returns at once (where `stop` would wait for the callback), and nothing runs after it but
+/// the callback already in progress.
+#[test]
+fn stop_background_does_not_wait_for_a_callback_in_progress() {
+    use std::sync::mpsc;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let lock = Arc::new(Mutex::new(()));
+    let (entered, in_callback) = mpsc::channel();
+    let calls = Arc::new(Mutex::new(0u32));
+    let (l, c) = (lock.clone(), calls.clone());
+    let held = lock.lock().unwrap();
+    let monitor = loopmon_core::SleepMonitor::builder()
+        .interval(Duration::from_millis(10))
+        .stall_watchdog(false)
+        .callback(move |_: &loopmon_core::Sample| {
+            let _ = entered.send(());
+            drop(l.lock().unwrap());
+            *c.lock().unwrap() += 1;
+        })
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    in_callback.recv_timeout(Duration::from_secs(5)).unwrap();
+    let (done, stopped) = mpsc::channel();
+    let stopper = monitor.clone();
+    std::thread::spawn(move || {
+        stopper.stop_background();
+        done.send(()).unwrap();
+    });
+    stopped
+        .recv_timeout(Duration::from_secs(2))
+        .expect("stop_background waited for the callback");
+    assert!(!monitor.is_running());
+    drop(held);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        *calls.lock().unwrap(),
+        1,
+        "only the callback in progress ran"
+    );
+}

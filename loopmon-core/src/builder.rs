@@ -24,11 +24,11 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 /// callback.
 ///
 /// ```
-/// use loopmon_core::{Sample, SleepMonitor};
+/// use loopmon::{Sample, SleepMonitor};
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), loopmon_core::Error> {
+/// # async fn main() -> Result<(), loopmon::Error> {
 /// let handle = SleepMonitor::builder()
 ///     .interval(Duration::from_millis(10))
 ///     .callback(|s: &Sample| println!("lag {:?}, {} tasks", s.lag, s.tasks))
@@ -85,7 +85,7 @@ impl SleepMonitor {
     /// runtime. The runtime may be idle: the probe is spawned onto it and wakes it.
     ///
     /// ```
-    /// use loopmon_core::SleepMonitor;
+    /// use loopmon::SleepMonitor;
     /// use std::time::Duration;
     ///
     /// let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -242,7 +242,7 @@ impl Builder {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let monitor = loopmon_core::create(Duration::from_millis(10), print_lag);
+/// let monitor = loopmon::create(Duration::from_millis(10), print_lag);
 /// tokio::time::sleep(Duration::from_millis(30)).await;
 /// monitor.stop();
 /// # }

@@ -36,7 +36,7 @@ type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// keep a callback in a variable before registering it:
 ///
 /// ```
-/// use loopmon_core::{Callback, IntoCallback, Sample};
+/// use loopmon::{Callback, IntoCallback, Sample};
 ///
 /// let cb: Callback = (|s: &Sample| println!("lag {:?}", s.lag)).into_callback();
 /// assert!(cb.name().contains("closure"));

@@ -12,7 +12,7 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 /// A monitor configuration that cannot run.
 ///
 /// ```
-/// use loopmon_core::{Error, SleepMonitor};
+/// use loopmon::{Error, SleepMonitor};
 /// use std::time::Duration;
 ///
 /// let err = SleepMonitor::builder().interval(Duration::ZERO).build().unwrap_err();

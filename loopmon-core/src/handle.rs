@@ -53,8 +53,8 @@ impl MonitorHandle {
     /// use std::sync::{Arc, Mutex};
     /// let state = Arc::new(Mutex::new(0u64));
     /// let seen = state.clone();
-    /// let monitor = loopmon_core::SleepMonitor::builder()
-    ///     .callback(move |_: &loopmon_core::Sample| *seen.lock().unwrap() += 1)
+    /// let monitor = loopmon::SleepMonitor::builder()
+    ///     .callback(move |_: &loopmon::Sample| *seen.lock().unwrap() += 1)
     ///     .build()
     ///     .unwrap()
     ///     .start();
@@ -117,7 +117,7 @@ impl MonitorHandle {
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let monitor = loopmon_core::SleepMonitor::builder()
+    /// let monitor = loopmon::SleepMonitor::builder()
     ///     .interval(Duration::from_millis(5))
     ///     .build()
     ///     .unwrap()
@@ -154,7 +154,7 @@ impl MonitorHandle {
     /// `#[loopmon::main]` does this for `main`'s body.
     ///
     /// ```
-    /// use loopmon_core::{LagSource, Sample, SleepMonitor};
+    /// use loopmon::{LagSource, Sample, SleepMonitor};
     /// use std::sync::{Arc, Mutex};
     /// use std::time::Duration;
     ///
@@ -203,7 +203,7 @@ impl fmt::Debug for MonitorHandle {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let guard = loopmon_core::SleepMonitor::builder().build().unwrap().start().guard();
+/// let guard = loopmon::SleepMonitor::builder().build().unwrap().start().guard();
 /// let handle = guard.clone(); // a plain handle to the same monitor
 /// drop(guard);
 /// assert!(!handle.is_running());

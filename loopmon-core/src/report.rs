@@ -67,7 +67,7 @@ impl Builder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let monitor = loopmon_core::SleepMonitor::builder()
+    /// let monitor = loopmon::SleepMonitor::builder()
     ///     .name("api")
     ///     .summary_on_stop(true)
     ///     .build()
@@ -95,7 +95,7 @@ impl Builder {
     /// Each carries the label `runtime="<name>"` when the monitor has a [name](Self::name).
     ///
     /// ```
-    /// let monitor = loopmon_core::SleepMonitor::builder()
+    /// let monitor = loopmon::SleepMonitor::builder()
     ///     .name("api")
     ///     .metrics(true)
     ///     .build()

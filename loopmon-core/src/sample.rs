@@ -18,7 +18,7 @@ use std::time::Duration;
 /// # Example
 ///
 /// ```
-/// use loopmon_core::Sample;
+/// use loopmon::Sample;
 /// use std::time::Duration;
 ///
 /// let s = Sample::new(Duration::from_millis(3), 12, chrono::Utc::now());

@@ -30,7 +30,7 @@ const SIGNIFICANT_DIGITS: u8 = 2;
 /// 10 000 idle samples leaves p99 near zero, and only `max` shows it.
 ///
 /// ```
-/// use loopmon_core::SleepMonitor;
+/// use loopmon::SleepMonitor;
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -26,7 +26,7 @@ const BAR: u64 = 30;
 /// # async fn main() {
 /// use std::time::Duration;
 ///
-/// let monitor = loopmon_core::SleepMonitor::builder()
+/// let monitor = loopmon::SleepMonitor::builder()
 ///     .interval(Duration::from_millis(10))
 ///     .name("api")
 ///     .build()

@@ -19,7 +19,7 @@ use tokio::runtime::{Builder, Handle};
 ///
 /// ```
 /// let mut builder = tokio::runtime::Builder::new_multi_thread();
-/// loopmon_core::install_poll_hooks(&mut builder).enable_all();
+/// loopmon::install_poll_hooks(&mut builder).enable_all();
 /// let runtime = builder.build().unwrap();
 /// # drop(runtime);
 /// ```

@@ -22,7 +22,7 @@ pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(500);
 /// ended stall's length goes into `loopmon_stall_seconds`.
 ///
 /// ```
-/// use loopmon_core::{Stall, StallKind};
+/// use loopmon::{Stall, StallKind};
 /// use std::time::Duration;
 ///
 /// let stall = Stall::new(StallKind::Started, Duration::from_millis(120));

@@ -84,8 +84,15 @@ impl<F: Future> Future for WatchBlockOn<F> {
             return this.future.as_mut().poll(cx);
         };
         let started = Instant::now();
+        if let Some(heartbeat) = &probe.heartbeat {
+            heartbeat.poll_started(started);
+        }
         let poll = this.future.as_mut().poll(cx);
-        probe.last_poll = Some((started, Instant::now()));
+        let ended = Instant::now();
+        probe.last_poll = Some((started, ended));
+        if let Some(heartbeat) = &probe.heartbeat {
+            heartbeat.poll_ended(ended);
+        }
         poll
     }
 }

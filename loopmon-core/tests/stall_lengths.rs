@@ -118,3 +118,26 @@ fn a_blocking_task_on_current_thread_is_reported_with_its_length_at_the_default_
         assert_about(&ended.of(Some(0)), 300 * MS);
     }
 }
+
+/// `main`'s body (the future `block_on` drives) blocking 300 ms at the default interval: the
+/// stall counts from the start of the poll that blocked, and ends when that poll returns.
+#[test]
+fn a_blocking_body_is_reported_with_its_length_at_the_default_interval() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for phase in [0, 37, 71] {
+        let ended = Ended::default();
+        let handle =
+            rt.block_on(async { ended.builder(100 * MS, 100 * MS).build().unwrap().start() });
+        rt.block_on(handle.watch_block_on(async {
+            tokio::time::sleep((250 + phase) * MS).await;
+            std::thread::sleep(300 * MS);
+            tokio::time::sleep(150 * MS).await;
+        }));
+        handle.stop();
+        assert_about(&ended.of(None), 300 * MS);
+    }
+}

@@ -63,6 +63,9 @@ pub(crate) struct Heartbeat {
     thread_token: AtomicU64,
     /// That thread's Linux thread id; 0 if unknown.
     tid: AtomicU32,
+    /// When the future the probe shares its thread with (`main`'s body) began its current
+    /// poll (ns); 0 between polls. Only `block_on` probes set it.
+    polling_since: AtomicU64,
 }
 
 thread_local! {
@@ -94,6 +97,7 @@ impl Heartbeat {
             thread: Mutex::new(None),
             thread_token: AtomicU64::new(0),
             tid: AtomicU32::new(0),
+            polling_since: AtomicU64::new(0),
         }
     }
 
@@ -118,6 +122,28 @@ impl Heartbeat {
             self.tid.store(tid, Ordering::Relaxed);
         }
         self.beat(now, due);
+    }
+
+    /// The future sharing the probe's thread begins a poll at `now`: a stall that follows began
+    /// there, not at the probe's last run.
+    pub(crate) fn poll_started(&self, now: Instant) {
+        self.polling_since
+            .store(clock::nanos(now).max(1), Ordering::Release);
+    }
+
+    /// That poll ended at `now`: the thread is responsive again, which ends a flagged stall
+    /// here (exactly) rather than at the probe's next run.
+    pub(crate) fn poll_ended(&self, now: Instant) {
+        self.polling_since.store(0, Ordering::Release);
+        if self.flagged.load(Ordering::SeqCst) {
+            self.beat(now, clock::instant(self.due()));
+        }
+    }
+
+    /// When the thread became unresponsive, as far as known (ns): the start of the poll in
+    /// progress if later than the probe's last run, else that run.
+    pub(crate) fn stuck_since(&self, seen: u64) -> u64 {
+        seen.max(self.polling_since.load(Ordering::Acquire))
     }
 
     /// When the probe last ran (ns).

@@ -383,11 +383,12 @@ impl Look<'_> {
             self.wake_at(self.now.saturating_add(self.fine));
             return;
         }
+        let since = hb.stuck_since(seen);
         self.started(Ongoing {
             subject,
-            since: seen,
-            earliest: seen,
-            latest: hb.due().max(seen),
+            since,
+            earliest: since,
+            latest: hb.due().max(since),
             busy: worker.and_then(|w| watch.busy(w)),
             thread_name: hb.thread_name(),
             thread_id: hb.tid(),

@@ -58,6 +58,10 @@
 //! it ([`MonitorHandle::skipped`] counts those). A panicking callback is contained and counted
 //! ([`MonitorHandle::panics`]).
 //!
+//! [`MonitorHandle::stop`] waits for a synchronous callback running on another thread, so that
+//! none runs after it returns; [`MonitorHandle::stop_background`] does not wait, for a caller
+//! that holds a lock such a callback may need.
+//!
 //! # What one probe sees on `multi_thread`
 //!
 //! The probe is a task. On a `multi_thread` runtime it runs on whichever worker is free, so it
@@ -70,16 +74,32 @@
 //! # The macros
 //!
 //! [`main`] and [`test`] (feature `macros`, on by default) wrap `#[tokio::main]` and
-//! `#[tokio::test]`: they take all of tokio's arguments plus loopmon's (`interval`, `callback`,
-//! `crate`, and for tests `max_lag`), start the monitor at the top of the body, and run the
-//! body under [`MonitorHandle::watch_block_on`] so a blocking call in `main`'s body is seen on
-//! `multi_thread` too. Bare, they sample every [`DEFAULT_INTERVAL`] and print one line to
-//! stderr for each lag over 100 ms (the report threshold). The application needs no
-//! direct tokio dependency for them (when it has one, the two unify).
+//! `#[tokio::test]`: they take all of tokio's arguments (`flavor`, `worker_threads`,
+//! `start_paused`, `unhandled_panic`, `name`) plus loopmon's, start the monitor at the top of
+//! the body, and run the body under [`MonitorHandle::watch_block_on`] so a blocking call in
+//! `main`'s body is seen on `multi_thread` too. Bare, they sample every [`DEFAULT_INTERVAL`],
+//! print one line to stderr for each lag over 100 ms (the report threshold), and report stalls
+//! past [`DEFAULT_STALL_THRESHOLD`] while they last. The application needs no direct tokio
+//! dependency for them (when it has one, the two unify). loopmon's keys:
+//!
+//! | key | what | without the macro |
+//! |---|---|---|
+//! | `interval = "500ms"` | the sampling interval (humantime syntax) | [`Builder::interval`] |
+//! | `callback = path` | a callback in any of the three forms; repeatable | [`Builder::callback`] |
+//! | `stall_threshold = "100ms"` | the stall watchdog's threshold | [`Builder::stall_threshold`] |
+//! | `on_stall = path` | a stall callback, `fn(&Stall)`; repeatable | [`Builder::on_stall`] |
+//! | `metrics = true` | export through `metrics` (feature `metrics`) | `Builder::metrics` |
+//! | `max_lag = "50ms"` | tests only: the test guard, below | — |
+//! | `crate = "path"` | loopmon renamed in `Cargo.toml` | — |
+//!
+//! The runtime they build carries loopmon's hooks: each worker's thread is known from its
+//! start, so a stall report names the stuck thread (its Linux thread id), and under
+//! `--cfg tokio_unstable` the task being polled and where it was spawned, with no extra code.
 //!
 //! - **Test guard.** `#[loopmon::test(max_lag = "50ms")]` fails a test whose runtime lagged more
-//!   than 50 ms while it ran, with the worst lag, when it happened and the limit: a blocking
-//!   call is caught in CI.
+//!   than 50 ms while it ran, or one of whose threads (one worker of several included) was stuck
+//!   for longer, with the worst lag and when it happened, or the stall report, then the
+//!   monitor's summary: a blocking call is caught in CI. The failure points at the test.
 //! - **Without rebuilding.** `LOOPMON_INTERVAL=100ms` overrides the attribute's interval,
 //!   `LOOPMON=off` turns the monitor off; a bad value prints one warning and changes nothing.
 //! - **Checked at compile time.** Misuse (`interval = "500"`, an unknown argument, `async`
@@ -95,13 +115,24 @@
 //!
 //! Two cargo features, off by default, send the samples where you already look:
 //!
-//! - **`metrics`**: `Builder::metrics(true)` records `loopmon_lag_seconds`, `loopmon_tasks` and
-//!   `loopmon_stalls_total` through the [`metrics`](https://docs.rs/metrics) facade, for any
-//!   exporter (Prometheus: see `examples/prometheus.rs`).
+//! - **`metrics`**: `Builder::metrics(true)` (or `metrics = true` in the attribute) records
+//!   through the [`metrics`](https://docs.rs/metrics) facade, for any exporter (Prometheus: see
+//!   `examples/prometheus.rs`), installed before or after the monitor starts:
+//!
+//!   | metric | kind | what |
+//!   |---|---|---|
+//!   | `loopmon_lag_seconds` | histogram | the lag of each sample |
+//!   | `loopmon_tasks` | gauge | alive tasks at the last sample, not counting loopmon's |
+//!   | `loopmon_stalls_total` | counter | samples over the report threshold |
+//!   | `loopmon_stall_seconds` | histogram | the length of each stall the watchdog saw end |
+//!
+//!   Each has the label `runtime="<name>"` when the monitor is [named](Builder::name).
 //! - **`tracing`**: a `WARN` event for each sample over the [report
-//!   threshold](Builder::report_threshold), a `DEBUG` event per sample with
-//!   `Builder::trace_samples`; what would go to stderr (the summary, a callback's first panic)
-//!   goes through `tracing` instead.
+//!   threshold](Builder::report_threshold) and for each stall, a `DEBUG` event per sample with
+//!   `Builder::trace_samples`; what would go to stderr (the default reports, the summary, a
+//!   callback's first panic) goes through `tracing` instead, while a subscriber records
+//!   loopmon's events, and still to stderr when none would: turning the feature on never
+//!   silences a report.
 //!
 //! ```
 //! use std::time::Duration;
@@ -178,9 +209,11 @@
 //!   heartbeat while the future is polled; it is reported only while the runtime's own probe is
 //!   on time (its timer is driven by the workers).
 //!
-//! A stall is first reported between `threshold` and `threshold + interval` after it began,
-//! and its reported duration is within one interval of the truth (see [`Stall::elapsed`]). A monitor stopped (or whose runtime shuts down) during a stall
-//! reports no end. A `current_thread` runtime is watched from the moment the monitor starts
+//! A stall is first reported between `threshold` and `threshold + interval` after it began.
+//! The `Ended` report's length is measured, not estimated: for a worker, from the busy time
+//! tokio publishes for it; for `main`'s body, from the start of the poll that blocked to its
+//! end (see [`Stall::elapsed`] for the bounds). A monitor stopped (or whose runtime shuts down)
+//! during a stall reports no end. A `current_thread` runtime is watched from the moment the monitor starts
 //! if it is started inside the runtime, else from the probe's first run (a runtime that nobody
 //! drives yet is not stalled); after that, a pause of more than the threshold between two
 //! `block_on` calls is reported as a stall, as the samples report it as lag.
@@ -221,7 +254,7 @@ pub mod __private {
     pub mod tokio {
         pub use ::tokio::*;
 
-        /// tokio's `runtime` module, with loopmon's [`Builder`].
+        /// tokio's `runtime` module, with loopmon's `Builder`.
         pub mod runtime {
             pub use ::tokio::runtime::*;
 

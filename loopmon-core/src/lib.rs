@@ -34,6 +34,7 @@ mod export;
 mod handle;
 mod heartbeat;
 mod hooks;
+mod inspect;
 mod monitor;
 mod probe;
 mod report;
@@ -53,6 +54,7 @@ pub use callback::{Callback, IntoCallback};
 pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
 pub use hooks::install_poll_hooks;
+pub use inspect::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
 pub use stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
@@ -63,4 +65,16 @@ pub use summary::Summary;
 #[doc(hidden)]
 pub mod __bench {
     pub use crate::stats::BenchRecorder as Recorder;
+
+    /// The stall watchdog's thread inspector, as a closure: what a thread of this process is
+    /// doing and where (see `inspect.rs`).
+    pub fn inspector() -> impl FnMut(u32) -> Option<crate::ThreadSnapshot> {
+        let mut inspector = crate::inspect::Inspector::new();
+        move |tid| inspector.inspect(tid)
+    }
+
+    /// The calling thread's Linux id.
+    pub fn current_tid() -> Option<u32> {
+        crate::inspect::current_tid()
+    }
 }

@@ -103,7 +103,7 @@ fn assert_user_frames(snap: &ThreadSnapshot, expected: &[&str], line: u32) {
     let mut last = None;
     for (k, name) in expected.iter().enumerate() {
         let i =
-            find(snap, name).unwrap_or_else(|| panic!("no {name} in {:?} ({snap})", names(snap)));
+            find(snap, name).unwrap_or_else(|| panic!("no {name} in {:?} ({snap:?})", names(snap)));
         assert!(last < Some(i), "{name} out of order: {snap}");
         last = Some(i);
         let f = &snap.frames[i];

@@ -51,7 +51,7 @@ fn sleep_outer(ctx: &Ctx) -> u32 {
 #[inline(never)]
 fn sleep_inner(ctx: &Ctx) -> u32 {
     std::thread::sleep(ctx.at(line!(), Duration::from_millis(300)));
-    1
+    std::hint::black_box(1)
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn sleep() {
 
 #[inline(never)]
 fn lock_outer(ctx: &Ctx, m: &Mutex<u32>) -> u32 {
-    lock_inner(ctx, m) + 1
+    lock_inner(ctx, m) + std::hint::black_box(1)
 }
 
 #[inline(never)]
@@ -106,7 +106,7 @@ fn mutex_held_by_another_thread() {
 
 #[inline(never)]
 fn read_outer(ctx: &Ctx, s: TcpStream) -> usize {
-    read_inner(ctx, s) + 1
+    read_inner(ctx, s) + std::hint::black_box(1)
 }
 
 #[inline(never)]
@@ -154,7 +154,7 @@ fn fsync_outer(ctx: &Ctx, file: &mut std::fs::File) -> u32 {
 fn fsync_inner(ctx: &Ctx, file: &mut std::fs::File) -> u32 {
     std::io::Write::write_all(file, &[7; 4096]).unwrap();
     ctx.at(line!(), &*file).sync_all().unwrap();
-    1
+    std::hint::black_box(1)
 }
 
 /// fsync may be too quick to catch: whatever the thread is caught in, the user's frames show.
@@ -181,7 +181,7 @@ fn fsync_loop() {
 
 #[inline(never)]
 fn recv_outer(ctx: &Ctx, rx: &mpsc::Receiver<u32>) -> u32 {
-    recv_inner(ctx, rx) + 1
+    recv_inner(ctx, rx) + std::hint::black_box(1)
 }
 
 #[inline(never)]
@@ -217,13 +217,13 @@ fn deep_one(ctx: &Ctx) -> u32 {
 
 #[inline(never)]
 fn deep_two(ctx: &Ctx) -> u32 {
-    deep_three(ctx) + 1
+    deep_three(ctx) + std::hint::black_box(1)
 }
 
 #[inline(never)]
 fn deep_three(ctx: &Ctx) -> u32 {
     std::thread::sleep(ctx.at(line!(), Duration::from_millis(300)));
-    1
+    std::hint::black_box(1)
 }
 
 #[test]

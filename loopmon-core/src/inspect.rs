@@ -49,6 +49,30 @@ pub(crate) fn current_tid() -> Option<u32> {
     link.file_name()?.to_str()?.parse().ok()
 }
 
+/// The name of system call `nr`, which thread `task` is blocked in (its number if unknown).
+///
+/// A sleep or a wait interrupted by a stop (a debugger, `SIGSTOP`) goes on in
+/// `restart_syscall`: the kernel's wait function (`wchan`) tells which.
+#[cfg(target_os = "linux")]
+fn name(nr: u64, task: &std::path::Path) -> Result<&'static str, u64> {
+    let name = syscalls::name(nr).ok_or(nr)?;
+    if name != "restart_syscall" {
+        return Ok(name);
+    }
+    Ok(waiting_in(task).unwrap_or(name))
+}
+
+/// The system call that thread `task` waits in, told by the kernel's wait function (`wchan`):
+/// only the sleeps and the futex waits.
+#[cfg(target_os = "linux")]
+fn waiting_in(task: &std::path::Path) -> Option<&'static str> {
+    match proc::wchan(task)? {
+        w if w.contains("nanosleep") => Some("clock_nanosleep"),
+        w if w.contains("futex") => Some("futex"),
+        _ => None,
+    }
+}
+
 /// Inspects threads of this process. Holds the parsed binaries between calls: keep one, on
 /// the thread that inspects (the watchdog).
 #[derive(Debug)]
@@ -81,36 +105,45 @@ impl Inspector {
     /// What thread `tid` of this process is doing, and where. `None` if it cannot be told
     /// (no `/proc`, not Linux, no such thread). Never panics.
     ///
-    /// A thread found running (state `R`) is read twice, 2 ms apart, to see its CPU time grow.
+    /// A thread found in state `R` is read twice, 2 ms apart, to see its CPU time grow; one
+    /// whose CPU time stays put is waiting for a CPU, and is told by what it last waited on.
     #[cfg(target_os = "linux")]
     pub(crate) fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
         use std::time::Duration;
         let task = self.root.join("task").join(tid.to_string());
-        let state = proc::state(&task)?;
-        let syscall = proc::syscall(&task);
-        let running = match (state, syscall) {
-            (_, Some(proc::Syscall::Running)) => true,
-            ('R', _) => {
-                let before = proc::cpu_ns(&task);
-                std::thread::sleep(Duration::from_millis(2));
-                proc::cpu_ns(&task) > before
+        let mut state = proc::state(&task)?;
+        let mut syscall = proc::syscall(&task);
+        // The kernel answers `running` while the thread changes state: a thread whose state says
+        // it is blocked is read again.
+        for _ in 0..3 {
+            if state == 'R' || syscall != Some(proc::Syscall::Running) {
+                break;
             }
-            _ => false,
+            std::thread::sleep(Duration::from_millis(1));
+            state = proc::state(&task)?;
+            syscall = proc::syscall(&task);
+        }
+        // State `R` is also a thread woken but waiting for a CPU (the kernel then answers
+        // `running` too): only one whose CPU time grows is running.
+        let running = state == 'R' && {
+            let before = proc::cpu_ns(&task);
+            std::thread::sleep(Duration::from_millis(2));
+            proc::cpu_ns(&task) > before
         };
         let activity = if running {
             ThreadActivity::RunningOnCpu
         } else {
-            activity::classify(
-                state,
-                match syscall {
-                    Some(proc::Syscall::In { nr, .. }) => Some(syscalls::name(nr).ok_or(nr)),
-                    _ => None,
-                },
-            )
+            let syscall = match syscall {
+                Some(proc::Syscall::In { nr, .. }) => Some(name(nr, &task)),
+                Some(proc::Syscall::Running) => waiting_in(&task).map(Ok),
+                _ => None,
+            };
+            activity::classify(state, syscall)
         };
         let (frames, stack_missing) = match syscall {
             None => (Vec::new(), Some(StackMissing::Unreadable)),
             Some(_) if running => (Vec::new(), Some(StackMissing::NotBlocked)),
+            Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::Torn)),
             Some(first) => self.stack(&task, first),
         };
         Some(ThreadSnapshot {

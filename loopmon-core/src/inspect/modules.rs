@@ -6,9 +6,9 @@
 
 use super::proc::Mapping;
 use gimli::{BaseAddresses, EhFrame, EhFrameHdr, EndianArcSlice, ParsedEhFrameHdr, RunTimeEndian};
-use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use object::{CompressionFormat, Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::sync::Arc;
 
 /// The byte reader behind the parsed sections: owned, shareable.
@@ -87,6 +87,9 @@ fn load(first: &Mapping) -> Option<Module> {
     if file.metadata().ok()?.ino() != first.inode {
         return None; // replaced on disk since it was mapped
     }
+    // Sections are read straight from the file into their own buffers; the cache only serves
+    // the headers and the symbol table, and is dropped after this function.
+    let reader = file.try_clone().ok()?;
     let cache = object::ReadCache::new(file);
     let obj = object::File::parse(&cache).ok()?;
     let endian = if obj.is_little_endian() {
@@ -101,8 +104,13 @@ fn load(first: &Mapping) -> Option<Module> {
     let svma = seg.address() + (first.offset - seg.file_range().0);
     let section = |name: &str| {
         let s = obj.section_by_name(name)?;
-        let data = s.uncompressed_data().ok()?;
-        Some((s.address(), EndianArcSlice::new(Arc::from(&*data), endian)))
+        let range = s.compressed_file_range().ok()?;
+        if range.format != CompressionFormat::None {
+            return None; // compressed debug sections are not supported
+        }
+        let mut data = vec![0; usize::try_from(range.uncompressed_size).ok()?];
+        reader.read_exact_at(&mut data, range.offset).ok()?;
+        Some((s.address(), EndianArcSlice::new(Arc::from(data), endian)))
     };
     let unwind = (|| {
         let (hdr_addr, hdr) = section(".eh_frame_hdr")?;

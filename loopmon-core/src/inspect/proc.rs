@@ -24,6 +24,13 @@ pub(super) fn cpu_ns(task: &Path) -> Option<u64> {
     s.split_ascii_whitespace().next()?.parse().ok()
 }
 
+/// The kernel function the thread waits in (`task/<tid>/wchan`: `hrtimer_nanosleep`,
+/// `futex_wait_queue`...), if the kernel tells.
+pub(super) fn wchan(task: &Path) -> Option<String> {
+    let w = fs::read_to_string(task.join("wchan")).ok()?;
+    (!w.is_empty() && w != "0").then_some(w)
+}
+
 /// What `task/<tid>/syscall` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Syscall {

@@ -178,3 +178,71 @@ fn inspector_is_send() {
     fn send<T: Send>() {}
     send::<Inspector>();
 }
+
+/// Inspects thread 7 of a fake `/proc/self` holding these files in its task folder.
+fn inspect_fake(name: &str, files: &[(&str, &str)]) -> Option<ThreadSnapshot> {
+    let root = std::env::temp_dir().join(format!("loopmon-fake-{name}-{}", std::process::id()));
+    let task = root.join("task/7");
+    std::fs::create_dir_all(&task).unwrap();
+    for (file, text) in files {
+        std::fs::write(task.join(file), text).unwrap();
+    }
+    let snap = Inspector::with_proc_root(&root).inspect(7);
+    let _ = std::fs::remove_dir_all(&root);
+    snap
+}
+
+#[test]
+fn decisions_on_fake_proc_files() {
+    let args = "0x1 0x2 0x3 0x4 0x5 0x6 0x7ff0 0x5550";
+    // Blocked in clock_nanosleep; no maps to read its stack from.
+    let nr = if cfg!(target_arch = "aarch64") {
+        115
+    } else {
+        230
+    };
+    let snap = inspect_fake(
+        "sleep",
+        &[("stat", "7 (w) S 1"), ("syscall", &format!("{nr} {args}"))],
+    )
+    .unwrap();
+    assert_eq!(snap.activity, ThreadActivity::Sleeping);
+    let why = if STACKS {
+        StackMissing::Unreadable
+    } else {
+        StackMissing::Unsupported
+    };
+    assert_eq!(snap.stack_missing, Some(why));
+    // Woken but waiting for a CPU: state R, the kernel says `running`, the CPU time stays.
+    let files = [
+        ("stat", "7 (w) R 1"),
+        ("syscall", "running"),
+        ("schedstat", "1000 0 1"),
+        ("wchan", "hrtimer_nanosleep"),
+    ];
+    let snap = inspect_fake("woken", &files).unwrap();
+    assert_eq!(snap.activity, ThreadActivity::Sleeping);
+    assert_eq!(snap.stack_missing, Some(StackMissing::Torn));
+    // A futex wait restarted after a stop (a debugger's attach).
+    let nr = if cfg!(target_arch = "aarch64") {
+        128
+    } else {
+        219
+    };
+    let files = [
+        ("stat", "7 (w) S 1"),
+        ("syscall", &*format!("{nr} {args}")),
+        ("wchan", "futex_do_wait"),
+    ];
+    let snap = inspect_fake("restart", &files).unwrap();
+    assert_eq!(snap.activity, ThreadActivity::WaitingOnLock);
+    // Unknown syscall numbers print as numbers; garbage is no panic.
+    let files = [("stat", "7 (w) S 1"), ("syscall", &*format!("4000 {args}"))];
+    assert_eq!(
+        inspect_fake("unknown", &files).unwrap().to_string(),
+        "in syscall 4000"
+    );
+    let snap = inspect_fake("garbage", &[("stat", "7 (w) S 1"), ("syscall", "zzz")]).unwrap();
+    assert_eq!(snap.stack_missing, Some(StackMissing::Unreadable));
+    assert_eq!(inspect_fake("empty", &[("stat", "")]), None);
+}

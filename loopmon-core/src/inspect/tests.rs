@@ -41,12 +41,16 @@ struct Blocked {
 
 impl Blocked {
     fn spawn(body: impl FnOnce(&Ctx) + Send + 'static) -> Blocked {
+        Blocked::spawn_arc(move |ctx| body(&ctx))
+    }
+
+    fn spawn_arc(body: impl FnOnce(Arc<Ctx>) + Send + 'static) -> Blocked {
         let ctx = Arc::new(Ctx::default());
         let (tx, rx) = mpsc::channel();
         let c = ctx.clone();
         let thread = std::thread::spawn(move || {
             tx.send(current_tid().expect("tid")).unwrap();
-            body(&c);
+            body(c);
         });
         let tid = rx.recv().unwrap();
         Blocked {

@@ -282,3 +282,47 @@ fn missing_proc_gives_nothing() {
     assert_eq!(snap.stack_missing, Some(StackMissing::Unreadable));
     assert!(snap.frames.is_empty());
 }
+
+#[inline(never)]
+fn load_user(ctx: &Ctx) -> u32 {
+    std::thread::sleep(ctx.at(line!(), Duration::from_millis(200)));
+    std::hint::black_box(2)
+}
+
+async fn handle_request(ctx: Arc<Ctx>) -> u32 {
+    let mut n = 0;
+    while !ctx.stopped() {
+        n += load_user(&ctx);
+        tokio::task::yield_now().await;
+    }
+    n
+}
+
+/// A task blocking a runtime thread: the frames end at the task's code, above tokio's.
+#[test]
+fn blocking_task_on_a_runtime() {
+    let t = Blocked::spawn_arc(|ctx| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async move { tokio::spawn(handle_request(ctx)).await.unwrap() });
+    });
+    let snap = t.inspect_until(|s| caught(s, "load_user", ThreadActivity::Sleeping));
+    assert_eq!(snap.activity, ThreadActivity::Sleeping, "{snap}");
+    if !has_stacks(&snap) {
+        return;
+    }
+    assert_user_frames(&snap, &["load_user"], t.line());
+    let last = snap
+        .frames
+        .last()
+        .and_then(|f| f.function.as_deref())
+        .unwrap_or("");
+    assert!(last.contains("handle_request"), "{snap}");
+    assert!(
+        snap.frames
+            .iter()
+            .all(|f| !format!("{f}").contains("tokio::")),
+        "{snap}"
+    );
+}

@@ -142,8 +142,9 @@ impl Inspector {
         };
         let (frames, stack_missing) = match syscall {
             None => (Vec::new(), Some(StackMissing::Unreadable)),
+            // Running, or runnable: the kernel gives the registers of blocked threads only.
+            Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::NotBlocked)),
             Some(_) if running => (Vec::new(), Some(StackMissing::NotBlocked)),
-            Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::Torn)),
             Some(first) => self.stack(&task, first),
         };
         Some(ThreadSnapshot {

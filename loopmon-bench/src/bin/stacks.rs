@@ -189,6 +189,7 @@ fn main() {
         // The snapshot shown: the last with frames (the fsync loop is not always blocked).
         let mut snap = cold_snap;
         let mut with_frames = 0;
+        let mut missing = std::collections::BTreeMap::<String, usize>::new();
         let cpu = thread_cpu_ns();
         for _ in 0..captures {
             let t = Instant::now();
@@ -196,16 +197,8 @@ fn main() {
             times.push(t.elapsed());
             // Spaced out, as a watchdog's captures are: a tight loop would starve the threads.
             std::thread::sleep(Duration::from_millis(2));
-            if let Some(s) = s.as_ref().filter(|s| s.frames.is_empty()) {
-                let task = format!("/proc/self/task/{tid}/");
-                let read = |f: &str| std::fs::read_to_string(task.clone() + f).unwrap_or_default();
-                let stat = read("stat");
-                let state = stat.rsplit(')').next().unwrap_or("").get(..3).unwrap_or("");
-                eprintln!(
-                    "{name}: no frames: {s:?} ({state}, {}, {})",
-                    read("syscall").trim(),
-                    read("wchan")
-                );
+            if let Some(why) = s.as_ref().and_then(|s| s.stack_missing) {
+                *missing.entry(why.to_string()).or_insert(0) += 1;
             }
             if s.as_ref().is_some_and(|s| !s.frames.is_empty()) {
                 with_frames += 1;
@@ -224,8 +217,14 @@ fn main() {
             .map(|t| t.1.clone())
             .unwrap_or_default();
         let equal = if ours == theirs { "yes" } else { "NO" };
+        let why: Vec<String> = missing.iter().map(|(w, n)| format!("{n}: {w}")).collect();
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", why.join(", "))
+        };
         println!(
-            "| {name} | {shown} | {} | {} | {equal} | {:.1} | {:.2} | {cpu_us:.0} | {with_frames}/{captures} |",
+            "| {name} | {shown} | {} | {} | {equal} | {:.1} | {:.2} | {cpu_us:.0} | {with_frames}/{captures}{why} |",
             fmt(&ours),
             fmt(&theirs),
             ms(cold),

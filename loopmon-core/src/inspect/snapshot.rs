@@ -64,7 +64,8 @@ impl fmt::Display for Frame {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StackMissing {
-    /// The thread was on the CPU: its stack changes under the reader, so it is not read.
+    /// The thread was on a CPU, or ready to run: the kernel gives the registers of blocked
+    /// threads only (and a running thread's stack changes under the reader).
     NotBlocked,
     /// Its registers or stack could not be read (no `/proc`, or a sandbox that hides it).
     Unreadable,

@@ -222,7 +222,7 @@ fn decisions_on_fake_proc_files() {
     ];
     let snap = inspect_fake("woken", &files).unwrap();
     assert_eq!(snap.activity, ThreadActivity::Sleeping);
-    assert_eq!(snap.stack_missing, Some(StackMissing::Torn));
+    assert_eq!(snap.stack_missing, Some(StackMissing::NotBlocked));
     // A futex wait restarted after a stop (a debugger's attach).
     let nr = if cfg!(target_arch = "aarch64") {
         128

@@ -40,7 +40,7 @@ impl Module {
             .partition_point(|s| s.0 <= svma)
             .checked_sub(1)?;
         let (addr, size, name) = &self.symbols[i];
-        (*size == 0 || svma < addr + size).then_some(name)
+        (*size == 0 || svma < addr.saturating_add(*size)).then_some(name)
     }
 
     /// Whether the binary has any way to name its functions.
@@ -99,9 +99,11 @@ fn load(first: &Mapping) -> Option<Module> {
     };
     let seg = obj.segments().find(|s| {
         let (off, len) = s.file_range();
-        off <= first.offset && first.offset < off + len.max(1)
+        off <= first.offset && first.offset < off.saturating_add(len.max(1))
     })?;
-    let svma = seg.address() + (first.offset - seg.file_range().0);
+    let svma = seg
+        .address()
+        .wrapping_add(first.offset - seg.file_range().0);
     let section = |name: &str| {
         let s = obj.section_by_name(name)?;
         let range = s.compressed_file_range().ok()?;

@@ -116,6 +116,31 @@ pub struct ThreadSnapshot {
     pub stack_missing: Option<StackMissing>,
 }
 
+impl ThreadSnapshot {
+    /// A snapshot of thread `tid` doing `activity`, with no frames and no reason for their
+    /// absence.
+    ///
+    /// For tests of your own stall callbacks; loopmon takes the snapshots it reports itself.
+    ///
+    /// ```
+    /// use loopmon_core::{Frame, ThreadActivity, ThreadSnapshot};
+    ///
+    /// let mut snap = ThreadSnapshot::new(7, ThreadActivity::Sleeping);
+    /// let mut frame = Frame::new(0x1234);
+    /// frame.function = Some("std::thread::sleep".into());
+    /// snap.frames.push(frame);
+    /// assert_eq!(snap.to_string(), "sleeping in std::thread::sleep");
+    /// ```
+    pub fn new(tid: u32, activity: ThreadActivity) -> ThreadSnapshot {
+        ThreadSnapshot {
+            tid,
+            activity,
+            frames: Vec::new(),
+            stack_missing: None,
+        }
+    }
+}
+
 impl fmt::Display for ThreadSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.activity)?;

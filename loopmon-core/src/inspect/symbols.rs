@@ -11,7 +11,11 @@ pub(super) fn symbolize(addresses: &[u64], maps: &[Mapping], modules: &mut Modul
     let mut frames = Vec::with_capacity(addresses.len() * 2);
     for (i, &address) in addresses.iter().enumerate() {
         // A return address points after the call: name the call itself.
-        let probe = if i == 0 { address } else { address - 1 };
+        let probe = if i == 0 {
+            address
+        } else {
+            address.wrapping_sub(1)
+        };
         let Some((module, svma)) = modules.find(maps, probe) else {
             frames.push(Frame::new(address));
             continue;
@@ -40,8 +44,7 @@ pub(super) fn symbolize(addresses: &[u64], maps: &[Mapping], modules: &mut Modul
         }
         // The outermost of the inlined frames is the real function: the symbol table names
         // it when the line tables do not.
-        let last = frames.last_mut().expect("pushed above");
-        if last.function.is_none() {
+        if let Some(last) = frames.last_mut().filter(|f| f.function.is_none()) {
             last.function = module.symbol(svma).map(demangle);
         }
     }

@@ -76,7 +76,7 @@ pub(super) fn unwind(
     for slot in slots
         .filter(|&s| {
             stack
-                .word(s + 8)
+                .word(s.wrapping_add(8))
                 .is_some_and(|ra| executable_at(maps, ra).is_some())
         })
         .take(MAX_CANDIDATES)
@@ -129,7 +129,11 @@ impl Unwinder<'_> {
     /// The caller's registers.
     fn step(&mut self, regs: Regs, first: bool) -> Result<Regs, End> {
         // A return address points after the call: look up the call itself.
-        let probe = if first { regs.pc } else { regs.pc - 1 };
+        let probe = if first {
+            regs.pc
+        } else {
+            regs.pc.wrapping_sub(1)
+        };
         let (module, svma) = self.modules.find(self.maps, probe).ok_or(End::Lost)?;
         let unwind = module.unwind.as_ref().ok_or(End::Lost)?;
         let table = unwind.hdr.table().ok_or(End::Lost)?;

@@ -34,7 +34,7 @@ mod symbols;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod unwind;
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests;
 
 pub use activity::ThreadActivity;

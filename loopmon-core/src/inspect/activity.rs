@@ -63,6 +63,7 @@ impl fmt::Display for ThreadActivity {
 }
 
 /// The system calls that wait for I/O.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const BLOCKING_IO: &[&str] = &[
     "read",
     "write",
@@ -112,6 +113,7 @@ const BLOCKING_IO: &[&str] = &[
 
 /// What a thread in kernel state `state`, blocked in system call `syscall` (its name if known,
 /// else its number) is doing. `None` for `syscall`: not in a system call.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(super) fn classify(state: char, syscall: Option<Result<&'static str, u64>>) -> ThreadActivity {
     let name = match syscall {
         None if state == 'D' => return ThreadActivity::WaitingOnDisk,

@@ -171,7 +171,10 @@ impl Inspector {
         first: proc::Syscall,
     ) -> (Vec<Frame>, Option<StackMissing>) {
         match self.stacks.frames(&self.root, task, first) {
-            Ok(frames) => (trim::trim(frames, self.cwd.as_deref()), None),
+            Ok(frames) => match trim::trim(frames, self.cwd.as_deref()) {
+                frames if frames.is_empty() => (frames, Some(StackMissing::Stripped)),
+                frames => (frames, None),
+            },
             Err(missing) => (Vec::new(), Some(missing)),
         }
     }

@@ -10,8 +10,9 @@
 //!   called, such as `std::thread::sleep`: libc and std's internals below it are dropped), then
 //!   the user's frames outwards, up to four, skipping the library frames between them, and
 //!   stopping at the first `tokio::runtime::…` or `tokio::task::…` frame (the scheduler);
-//! - with no user frame at all: the outermost named frame below the scheduler and up to three
-//!   frames further out.
+//! - with no user frame: nothing if some frame has no name (a stripped binary: the snapshot says
+//!   so), else the first four library frames (std's, a dependency's) below the scheduler, or,
+//!   with none of those, the first four named frames (a thread of C code).
 //!
 //! Paths: below the working directory they are shown relative to it (`src/db.rs`); other paths
 //! from the crate's folder, the one above the last `src` (`std/src/thread/functions.rs`,
@@ -83,9 +84,17 @@ pub(super) fn trim(frames: Vec<Frame>, cwd: Option<&Path>) -> Vec<Frame> {
             let users = (user..end).filter(|&i| origins[i] == Origin::User);
             api.into_iter().chain(users.take(USER_FRAMES)).collect()
         }
+        // Unnamed code and no user frame: the user's binary is stripped; nothing to show.
+        None if frames[..end].iter().any(|f| f.function.is_none()) => Vec::new(),
         None => {
-            let named = (0..end).filter(|&i| origins[i] != Origin::Foreign);
-            named.take(USER_FRAMES).collect()
+            let library = (0..end).filter(|&i| origins[i] == Origin::Library);
+            let named = (0..end).filter(|&i| frames[i].function.is_some());
+            let shown: Vec<usize> = library.take(USER_FRAMES).collect();
+            if shown.is_empty() {
+                named.take(USER_FRAMES).collect()
+            } else {
+                shown
+            }
         }
     };
     let mut frames: Vec<Option<Frame>> = frames.into_iter().map(Some).collect();

@@ -155,6 +155,15 @@ fn trim_keeps_the_call_and_the_users_frames() {
             "app::f3"
         ]
     );
+    // A stripped binary: unnamed frames, no user frame: nothing. A C thread: its names.
+    let stripped = vec![
+        frame("clock_nanosleep", None, 0),
+        frame("", None, 0),
+        frame("", None, 0),
+    ];
+    assert_eq!(trim::trim(stripped, None), []);
+    let c = vec![frame("read", None, 0), frame("worker_main", None, 0)];
+    assert_eq!(trim::trim(c.clone(), None), c);
     assert_eq!(
         trim::short_path("/h/.cargo/registry/src/x/tokio-1.0.0/src/a.rs", None),
         "tokio-1.0.0/src/a.rs"

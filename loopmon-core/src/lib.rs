@@ -51,6 +51,7 @@ pub use handle::{MonitorGuard, MonitorHandle};
 pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
 pub use stalls::hooks::install_poll_hooks;
+pub use stalls::inspect::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 pub use stalls::stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
 pub use stats::LagStats;
 pub use summary::Summary;
@@ -59,4 +60,16 @@ pub use summary::Summary;
 #[doc(hidden)]
 pub mod __bench {
     pub use crate::stats::BenchRecorder as Recorder;
+
+    /// The stall watchdog's thread inspector, as a closure: what a thread of this process is
+    /// doing and where (see `inspect.rs`).
+    pub fn inspector() -> impl FnMut(u32) -> Option<crate::ThreadSnapshot> {
+        let mut inspector = crate::stalls::inspect::Inspector::new();
+        move |tid| inspector.inspect(tid)
+    }
+
+    /// The calling thread's Linux id.
+    pub fn current_tid() -> Option<u32> {
+        crate::stalls::inspect::current_tid()
+    }
 }

@@ -1,0 +1,190 @@
+//! Thread inspection: what a stuck thread of this process is doing, and where, read from the
+//! outside while it is stuck, without stopping it and without `unsafe`.
+//!
+//! On Linux, from `/proc/self/task/<tid>/`: the state (`stat`), the CPU time (`schedstat`) and
+//! the system call with the user-space stack pointer and program counter (`syscall`) give the
+//! [`ThreadActivity`]. With the `stacks` feature, on x86_64, the thread's stack is then copied
+//! through `/proc/self/mem` (at most 256 KiB, or up to the end of its mapping), unwound with the
+//! binaries' unwind tables, symbolized and trimmed (see `trim.rs` for the rule). The copy is
+//! kept only if `syscall` reads the same after it (else it is retried twice, then reported
+//! torn). Elsewhere, or when `/proc` is missing or hidden, there is nothing to read: `None`.
+//!
+//! Nothing here runs or allocates until a stall is inspected. The first stack costs the parsing
+//! of the binaries' tables, cached by the [`Inspector`] (measured by `loopmon-bench`'s `stacks`:
+//! 30–100 ms and some 20 MB for an 11 MB release binary with line tables; 0.3–0.8 s in a debug
+//! build, whose parsers are unoptimized); later ones take 0.1–0.5 ms.
+
+mod activity;
+mod snapshot;
+#[cfg_attr(
+    not(all(feature = "stacks", target_os = "linux", target_arch = "x86_64")),
+    allow(dead_code)
+)]
+mod trim;
+
+#[cfg(target_os = "linux")]
+mod proc;
+#[cfg(target_os = "linux")]
+mod syscalls;
+
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod modules;
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod stacks;
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod symbols;
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod unwind;
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests;
+
+pub use activity::ThreadActivity;
+pub use snapshot::{Frame, StackMissing, ThreadSnapshot};
+
+use std::path::PathBuf;
+
+/// The Linux id of the calling thread (`gettid`), read from `/proc/thread-self`; `None`
+/// where there is no `/proc`.
+pub(crate) use super::threads::current_tid;
+
+/// The name of system call `nr`, which thread `task` is blocked in (its number if unknown).
+///
+/// A sleep or a wait interrupted by a stop (a debugger, `SIGSTOP`) goes on in
+/// `restart_syscall`: the kernel's wait function (`wchan`) tells which.
+#[cfg(target_os = "linux")]
+fn name(nr: u64, task: &std::path::Path) -> Result<&'static str, u64> {
+    let name = syscalls::name(nr).ok_or(nr)?;
+    if name != "restart_syscall" {
+        return Ok(name);
+    }
+    Ok(waiting_in(task).unwrap_or(name))
+}
+
+/// The system call that thread `task` waits in, told by the kernel's wait function (`wchan`):
+/// only the sleeps and the futex waits.
+#[cfg(target_os = "linux")]
+fn waiting_in(task: &std::path::Path) -> Option<&'static str> {
+    match proc::wchan(task)? {
+        w if w.contains("nanosleep") => Some("clock_nanosleep"),
+        w if w.contains("futex") => Some("futex"),
+        _ => None,
+    }
+}
+
+/// Inspects threads of this process. Holds the parsed binaries between calls: keep one, on
+/// the thread that inspects (the watchdog).
+#[derive(Debug)]
+pub(crate) struct Inspector {
+    /// `/proc/self`, or another folder laid out the same way (tests).
+    root: PathBuf,
+    /// Shortens the file paths of frames below it.
+    #[cfg_attr(not(all(feature = "stacks", target_arch = "x86_64")), allow(dead_code))]
+    cwd: Option<PathBuf>,
+    #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+    stacks: stacks::Stacks,
+}
+
+impl Inspector {
+    /// An inspector of this process's threads.
+    pub(crate) fn new() -> Inspector {
+        Inspector::with_proc_root("/proc/self")
+    }
+
+    /// An inspector reading `root` as it would `/proc/self`.
+    pub(crate) fn with_proc_root(root: impl Into<PathBuf>) -> Inspector {
+        Inspector {
+            root: root.into(),
+            cwd: std::env::current_dir().ok(),
+            #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+            stacks: stacks::Stacks::default(),
+        }
+    }
+
+    /// What thread `tid` of this process is doing, and where. `None` if it cannot be told
+    /// (no `/proc`, not Linux, no such thread). Never panics.
+    ///
+    /// A thread found in state `R` is read twice, 2 ms apart, to see its CPU time grow; one
+    /// whose CPU time stays put is waiting for a CPU, and is told by what it last waited on.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
+        use std::time::Duration;
+        let task = self.root.join("task").join(tid.to_string());
+        let mut state = proc::state(&task)?;
+        let mut syscall = proc::syscall(&task);
+        // The kernel answers `running` while the thread changes state: a thread whose state says
+        // it is blocked is read again.
+        for _ in 0..3 {
+            if state == 'R' || syscall != Some(proc::Syscall::Running) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            state = proc::state(&task)?;
+            syscall = proc::syscall(&task);
+        }
+        // State `R` is also a thread woken but waiting for a CPU (the kernel then answers
+        // `running` too): only one whose CPU time grows is running.
+        let running = state == 'R' && {
+            let before = proc::cpu_ns(&task);
+            std::thread::sleep(Duration::from_millis(2));
+            proc::cpu_ns(&task) > before
+        };
+        let activity = if running {
+            ThreadActivity::RunningOnCpu
+        } else {
+            let syscall = match syscall {
+                Some(proc::Syscall::In { nr, .. }) => Some(name(nr, &task)),
+                Some(proc::Syscall::Running) => waiting_in(&task).map(Ok),
+                _ => None,
+            };
+            activity::classify(state, syscall)
+        };
+        let (frames, stack_missing) = match syscall {
+            None => (Vec::new(), Some(StackMissing::Unreadable)),
+            // Running, or runnable: the kernel gives the registers of blocked threads only.
+            Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::NotBlocked)),
+            Some(_) if running => (Vec::new(), Some(StackMissing::NotBlocked)),
+            Some(first) => self.stack(&task, first),
+        };
+        Some(ThreadSnapshot {
+            tid,
+            activity,
+            frames,
+            stack_missing,
+        })
+    }
+
+    /// Without `/proc`: nothing to tell.
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
+        let _ = (tid, &self.root, &self.cwd);
+        None
+    }
+
+    #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+    fn stack(
+        &mut self,
+        task: &std::path::Path,
+        first: proc::Syscall,
+    ) -> (Vec<Frame>, Option<StackMissing>) {
+        match self.stacks.frames(&self.root, task, first) {
+            Ok(frames) => match trim::trim(frames, self.cwd.as_deref()) {
+                frames if frames.is_empty() => (frames, Some(StackMissing::Stripped)),
+                frames => (frames, None),
+            },
+            Err(missing) => (Vec::new(), Some(missing)),
+        }
+    }
+
+    #[cfg(all(
+        target_os = "linux",
+        not(all(feature = "stacks", target_arch = "x86_64"))
+    ))]
+    fn stack(
+        &mut self,
+        _task: &std::path::Path,
+        _first: proc::Syscall,
+    ) -> (Vec<Frame>, Option<StackMissing>) {
+        (Vec::new(), Some(StackMissing::Unsupported))
+    }
+}

@@ -1,0 +1,154 @@
+//! The binaries mapped into the process (the executable, libc, ...): their unwind tables,
+//! symbols and line tables, parsed on first use and kept.
+//!
+//! Files are read with plain reads (`object`'s `ReadCache`), never memory-mapped, and only the
+//! sections needed are kept.
+
+use super::proc::Mapping;
+use gimli::{BaseAddresses, EhFrame, EhFrameHdr, EndianArcSlice, ParsedEhFrameHdr, RunTimeEndian};
+use object::{CompressionFormat, Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use std::collections::HashMap;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::sync::Arc;
+
+/// The byte reader behind the parsed sections: owned, shareable.
+pub(super) type Reader = EndianArcSlice<RunTimeEndian>;
+
+/// One binary, as mapped in this process.
+pub(super) struct Module {
+    /// Added to an address in the file (SVMA) to get the address in memory.
+    pub(super) bias: u64,
+    pub(super) unwind: Option<Unwind>,
+    /// Function symbols: (address, size, mangled name), sorted by address.
+    symbols: Vec<(u64, u64, Box<str>)>,
+    /// Line tables and inlined calls, when the binary has DWARF.
+    pub(super) dwarf: Option<addr2line::Context<Reader>>,
+}
+
+/// `.eh_frame` and its search table `.eh_frame_hdr`.
+pub(super) struct Unwind {
+    pub(super) hdr: ParsedEhFrameHdr<Reader>,
+    pub(super) frame: EhFrame<Reader>,
+    pub(super) bases: BaseAddresses,
+}
+
+impl Module {
+    /// The mangled name of the function symbol covering `svma`.
+    pub(super) fn symbol(&self, svma: u64) -> Option<&str> {
+        let i = self
+            .symbols
+            .partition_point(|s| s.0 <= svma)
+            .checked_sub(1)?;
+        let (addr, size, name) = &self.symbols[i];
+        (*size == 0 || svma < addr.saturating_add(*size)).then_some(name)
+    }
+
+    /// Whether the binary has any way to name its functions.
+    pub(super) fn has_names(&self) -> bool {
+        !self.symbols.is_empty() || self.dwarf.is_some()
+    }
+}
+
+/// The modules parsed so far, by file and load address. A file that cannot be parsed is
+/// remembered as `None`, so it is not read again.
+#[derive(Default)]
+pub(super) struct Modules {
+    loaded: HashMap<(String, u64, u64), Option<Box<Module>>>,
+}
+
+impl Modules {
+    /// The module whose code is at `addr`, and the address of `addr` in its file.
+    pub(super) fn find(&mut self, maps: &[Mapping], addr: u64) -> Option<(&Module, u64)> {
+        let m = executable_at(maps, addr)?;
+        // The file's lowest mapping fixes its load address.
+        let first = maps
+            .iter()
+            .find(|f| f.path == m.path && f.inode == m.inode)?;
+        let key = (m.path.clone(), m.inode, first.start);
+        let module = self
+            .loaded
+            .entry(key)
+            .or_insert_with(|| load(first).map(Box::new))
+            .as_deref()?;
+        let svma = addr.wrapping_sub(module.bias);
+        Some((module, svma))
+    }
+}
+
+/// The executable file mapping that holds `addr`.
+pub(super) fn executable_at(maps: &[Mapping], addr: u64) -> Option<&Mapping> {
+    let i = maps.partition_point(|m| m.start <= addr).checked_sub(1)?;
+    let m = &maps[i];
+    (m.contains(addr) && m.executable && m.path.starts_with('/')).then_some(m)
+}
+
+fn load(first: &Mapping) -> Option<Module> {
+    let file = std::fs::File::open(&first.path).ok()?;
+    if file.metadata().ok()?.ino() != first.inode {
+        return None; // replaced on disk since it was mapped
+    }
+    // Sections are read straight from the file into their own buffers; the cache only serves
+    // the headers and the symbol table, and is dropped after this function.
+    let reader = file.try_clone().ok()?;
+    let cache = object::ReadCache::new(file);
+    let obj = object::File::parse(&cache).ok()?;
+    let endian = if obj.is_little_endian() {
+        RunTimeEndian::Little
+    } else {
+        RunTimeEndian::Big
+    };
+    let seg = obj.segments().find(|s| {
+        let (off, len) = s.file_range();
+        off <= first.offset && first.offset < off.saturating_add(len.max(1))
+    })?;
+    let svma = seg
+        .address()
+        .wrapping_add(first.offset - seg.file_range().0);
+    let section = |name: &str| {
+        let s = obj.section_by_name(name)?;
+        let range = s.compressed_file_range().ok()?;
+        if range.format != CompressionFormat::None {
+            return None; // compressed debug sections are not supported
+        }
+        let mut data = vec![0; usize::try_from(range.uncompressed_size).ok()?];
+        reader.read_exact_at(&mut data, range.offset).ok()?;
+        Some((s.address(), EndianArcSlice::new(Arc::from(data), endian)))
+    };
+    let unwind = (|| {
+        let (hdr_addr, hdr) = section(".eh_frame_hdr")?;
+        let (frame_addr, frame) = section(".eh_frame")?;
+        let text = obj.section_by_name(".text")?.address();
+        let bases = BaseAddresses::default()
+            .set_eh_frame_hdr(hdr_addr)
+            .set_eh_frame(frame_addr)
+            .set_text(text);
+        let hdr = EhFrameHdr::from(hdr).parse(&bases, 8).ok()?;
+        Some(Unwind {
+            hdr,
+            frame: EhFrame::from(frame),
+            bases,
+        })
+    })();
+    let mut symbols: Vec<(u64, u64, Box<str>)> = obj
+        .symbols()
+        .chain(obj.dynamic_symbols())
+        .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
+        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.into())))
+        .collect();
+    symbols.sort_unstable_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+    symbols.dedup_by_key(|s| s.0);
+    let dwarf = obj.section_by_name(".debug_info").and_then(|_| {
+        let empty = EndianArcSlice::new(Arc::from(&[][..]), endian);
+        let dwarf = gimli::Dwarf::load(|id| -> Result<Reader, ()> {
+            Ok(section(id.name()).map_or_else(|| empty.clone(), |s| s.1))
+        })
+        .ok()?;
+        addr2line::Context::from_dwarf(dwarf).ok()
+    });
+    Some(Module {
+        bias: first.start.wrapping_sub(svma),
+        unwind,
+        symbols,
+        dwarf,
+    })
+}

@@ -1,0 +1,65 @@
+//! A blocked thread's stack: copied, checked untorn, unwound and symbolized.
+
+use super::modules::Modules;
+use super::proc::{self, Syscall};
+use super::unwind::{self, Stack};
+use super::{symbols, Frame, StackMissing};
+use std::path::Path;
+
+/// At most this much of the stack is copied, from the stack pointer up.
+const MAX_STACK: u64 = 256 * 1024;
+/// Copies made before the stack is reported torn.
+const TRIES: usize = 3;
+
+/// What is kept between inspections: the parsed binaries and the unwinder's scratch space.
+#[derive(Default)]
+pub(super) struct Stacks {
+    modules: Modules,
+    ctx: Option<Box<gimli::UnwindContext<usize>>>,
+}
+
+impl std::fmt::Debug for Stacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stacks").finish_non_exhaustive()
+    }
+}
+
+impl Stacks {
+    /// The frames of the thread whose `task` folder is given, blocked as `first` says,
+    /// innermost first, untrimmed.
+    pub(super) fn frames(
+        &mut self,
+        root: &Path,
+        task: &Path,
+        mut first: Syscall,
+    ) -> Result<Vec<Frame>, StackMissing> {
+        let maps = proc::maps(root).ok_or(StackMissing::Unreadable)?;
+        for _ in 0..TRIES {
+            let (sp, pc) = first.registers().ok_or(StackMissing::NotBlocked)?;
+            let mapping = maps.iter().find(|m| m.contains(sp));
+            let len = mapping.map_or(0, |m| (m.end - sp).min(MAX_STACK));
+            let bytes = proc::read_mem(root, sp, len as usize).ok_or(StackMissing::Unreadable)?;
+            let again = proc::syscall(task).ok_or(StackMissing::Unreadable)?;
+            if again != first {
+                first = again;
+                continue;
+            }
+            let stack = Stack { base: sp, bytes };
+            let ctx = self.ctx.get_or_insert_with(Default::default);
+            let addresses = unwind::unwind(&stack, pc, &maps, &mut self.modules, ctx);
+            if addresses.len() < 2 {
+                return Err(if symbols::has_names(pc, &maps, &mut self.modules) {
+                    StackMissing::NoUnwindInfo
+                } else {
+                    StackMissing::Stripped
+                });
+            }
+            let frames = symbols::symbolize(&addresses, &maps, &mut self.modules);
+            if frames.iter().all(|f| f.function.is_none()) {
+                return Err(StackMissing::Stripped);
+            }
+            return Ok(frames);
+        }
+        Err(StackMissing::Torn)
+    }
+}

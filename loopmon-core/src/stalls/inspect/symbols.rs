@@ -1,0 +1,64 @@
+//! Naming code addresses: function, file and line from the line tables (with inlined calls
+//! expanded, innermost first, as debuggers show them), else the function from the symbol table.
+
+use super::modules::Modules;
+use super::proc::Mapping;
+use super::Frame;
+
+/// The frames at `addresses` (the program counter, then return addresses), inlined calls
+/// expanded. File paths are as in the line tables (usually absolute).
+pub(super) fn symbolize(addresses: &[u64], maps: &[Mapping], modules: &mut Modules) -> Vec<Frame> {
+    let mut frames = Vec::with_capacity(addresses.len() * 2);
+    for (i, &address) in addresses.iter().enumerate() {
+        // A return address points after the call: name the call itself.
+        let probe = if i == 0 {
+            address
+        } else {
+            address.wrapping_sub(1)
+        };
+        let Some((module, svma)) = modules.find(maps, probe) else {
+            frames.push(Frame::new(address));
+            continue;
+        };
+        let before = frames.len();
+        if let Some(dwarf) = &module.dwarf {
+            if let Ok(mut iter) = dwarf.find_frames(svma).skip_all_loads() {
+                while let Ok(Some(f)) = iter.next() {
+                    let function = f
+                        .function
+                        .as_ref()
+                        .and_then(|n| n.raw_name().ok())
+                        .map(|n| demangle(&n));
+                    let location = f.location.as_ref();
+                    frames.push(Frame {
+                        function,
+                        file: location.and_then(|l| l.file).map(str::to_owned),
+                        line: location.and_then(|l| l.line),
+                        address,
+                    });
+                }
+            }
+        }
+        if frames.len() == before {
+            frames.push(Frame::new(address));
+        }
+        // The outermost of the inlined frames is the real function: the symbol table names
+        // it when the line tables do not.
+        if let Some(last) = frames.last_mut().filter(|f| f.function.is_none()) {
+            last.function = module.symbol(svma).map(demangle);
+        }
+    }
+    frames
+}
+
+/// Whether the binary at `address` has symbols or line tables.
+pub(super) fn has_names(address: u64, maps: &[Mapping], modules: &mut Modules) -> bool {
+    modules
+        .find(maps, address)
+        .is_some_and(|(m, _)| m.has_names())
+}
+
+/// A Rust name demangled without its hash; other names as they are.
+fn demangle(name: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(name))
+}

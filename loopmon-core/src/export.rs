@@ -57,6 +57,8 @@ pub(crate) struct Stall<'a> {
     pub(crate) worker: Option<usize>,
     /// Where the task being polled was spawned, when known (`tokio_unstable`).
     pub(crate) spawned_at: Option<&'static Location<'static>>,
+    /// What the thread was doing and where, when known.
+    pub(crate) snapshot: Option<&'a crate::ThreadSnapshot>,
 }
 
 /// One monitor's exports.

@@ -65,6 +65,8 @@ impl Tracing {
             thread = stall.thread,
             worker = stall.worker,
             task.spawned_at = stall.spawned_at.map(::tracing::field::display),
+            thread.id = stall.snapshot.map(|s| s.tid),
+            doing = stall.snapshot.map(::tracing::field::display),
             "{message}",
         );
     }

@@ -85,6 +85,17 @@ pub(crate) struct Inspector {
     stacks: stacks::Stacks,
 }
 
+/// The inspector the stall watchdog uses, made at the first stall: its caches (the binaries'
+/// parsed tables) then live as long as the process.
+static SHARED: std::sync::Mutex<Option<Inspector>> = std::sync::Mutex::new(None);
+
+/// What thread `tid` of this process is doing, and where, with the shared inspector. Allocates
+/// and takes a lock: for the watchdog, at a stall, never per tick.
+pub(crate) fn look_at(tid: u32) -> Option<ThreadSnapshot> {
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    shared.get_or_insert_with(Inspector::new).inspect(tid)
+}
+
 impl Inspector {
     /// An inspector of this process's threads.
     pub(crate) fn new() -> Inspector {

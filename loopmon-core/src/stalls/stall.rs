@@ -1,5 +1,6 @@
 //! [`Stall`]: what the stall watchdog reports, and the default reporter.
 
+use super::inspect::ThreadSnapshot;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
@@ -61,6 +62,13 @@ pub struct Stall {
     /// `tokio::runtime::worker_index`): `Some(0)` for the thread of a `current_thread` runtime,
     /// `None` for the thread that runs `block_on` on a `multi_thread` runtime (`main`'s body).
     pub worker: Option<usize>,
+    /// What the stalled thread was doing and where, read from outside while it was stalled:
+    /// its [activity](ThreadSnapshot::activity) (sleeping, waiting on a lock, blocking I/O in
+    /// `read`, running on the CPU, …) and, with the `stacks` feature on x86_64 Linux, its
+    /// [frames](ThreadSnapshot::frames) down to your code. Taken when the stall is first
+    /// reported; the `Ended` report carries the same. `None` where the thread's id is unknown
+    /// or the platform has no `/proc` (see the platform table in the crate docs).
+    pub snapshot: Option<ThreadSnapshot>,
     /// The task being polled on the stalled thread, when known: only on a runtime built with
     /// loopmon's poll hooks ([`install_poll_hooks`](crate::install_poll_hooks)) under
     /// `--cfg tokio_unstable`; `None` otherwise, and always for `block_on`'s own future.
@@ -98,6 +106,7 @@ impl Stall {
             thread_name: None,
             thread_id: None,
             worker: None,
+            snapshot: None,
             task: None,
         }
     }
@@ -124,6 +133,9 @@ impl fmt::Display for Stall {
                 ", polling task {} spawned at {}",
                 task.id, task.spawned_at
             )?;
+        }
+        if let Some(snapshot) = &self.snapshot {
+            write!(f, ": {snapshot}")?;
         }
         Ok(())
     }

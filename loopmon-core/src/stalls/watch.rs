@@ -18,6 +18,7 @@ use crate::export;
 use crate::monitor::Monitor;
 use crate::stalls::heartbeat::{clock, Heartbeat};
 use crate::stalls::hooks;
+use crate::stalls::inspect::{self, ThreadSnapshot};
 use crate::stalls::stall::{Stall, StallKind, StallTask};
 use crate::stalls::threads::RuntimeThreads;
 use crate::stalls::watchdog;
@@ -66,6 +67,8 @@ struct Ongoing {
     thread_id: Option<u32>,
     worker: Option<usize>,
     task: Option<StallTask>,
+    /// What the thread was doing when the stall was first reported.
+    snapshot: Option<ThreadSnapshot>,
 }
 
 impl Ongoing {
@@ -73,6 +76,7 @@ impl Ongoing {
         let mut stall = Stall::new(kind, elapsed);
         stall.thread_name.clone_from(&self.thread_name);
         stall.thread_id = self.thread_id;
+        stall.snapshot.clone_from(&self.snapshot);
         stall.worker = self.worker;
         stall.task = self.task;
         stall
@@ -297,6 +301,7 @@ impl Watch {
             thread: stall.thread_name.as_deref(),
             worker: stall.worker,
             spawned_at: stall.task.map(|t| t.spawned_at),
+            snapshot: stall.snapshot.as_ref(),
         };
         match stall.kind {
             StallKind::Started => monitor.report.export.stall_started(&exported),
@@ -344,7 +349,10 @@ impl Look<'_> {
         *self.next = (*self.next).min(at);
     }
 
-    fn started(&mut self, stall: Ongoing) {
+    fn started(&mut self, mut stall: Ongoing) {
+        // Look at the stuck thread while it is stuck (on the watchdog thread; the first look
+        // parses the binaries' tables, later ones take a fraction of a millisecond).
+        stall.snapshot = stall.thread_id.and_then(inspect::look_at);
         let elapsed = clock::between(stall.since, self.now);
         self.reports.push(stall.report(StallKind::Started, elapsed));
         self.ongoing.push(stall);
@@ -394,6 +402,7 @@ impl Look<'_> {
             thread_id: hb.tid(),
             worker,
             task: worker.and_then(|w| hooks::culprit(&watch.runtime, w)),
+            snapshot: None,
         });
     }
 
@@ -428,6 +437,7 @@ impl Look<'_> {
                 thread_id: watch.threads.worker(w, workers.len()),
                 worker: Some(w),
                 task: hooks::culprit(&watch.runtime, w),
+                snapshot: None,
             });
         }
     }

@@ -156,6 +156,7 @@ fn without_trace_samples_only_the_warning_is_emitted() {
 fn stall_start_and_end_are_warnings_with_what_is_known() {
     let tracing = Tracing::new(Some(Arc::from("api")), false);
     let spawned_at = Location::caller();
+    let snapshot = crate::ThreadSnapshot::new(77, crate::ThreadActivity::Sleeping);
     let events = capture(|| {
         let stall = Stall {
             elapsed: Duration::from_millis(120),
@@ -163,6 +164,7 @@ fn stall_start_and_end_are_warnings_with_what_is_known() {
             thread: Some("tokio-runtime-worker"),
             worker: Some(1),
             spawned_at: Some(spawned_at),
+            snapshot: Some(&snapshot),
         };
         tracing.stall(&stall, false);
         let elapsed = Duration::from_millis(900);
@@ -192,6 +194,8 @@ fn stall_start_and_end_are_warnings_with_what_is_known() {
             ("thread", "\"tokio-runtime-worker\""),
             ("worker", "1"),
             ("task.spawned_at", at.as_str()),
+            ("thread.id", "77"),
+            ("doing", "sleeping"),
         ]
     );
     // What is not known is left out.

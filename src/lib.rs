@@ -236,6 +236,7 @@ pub use loopmon_core::{
 pub use loopmon_core::{
     install_poll_hooks, report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD,
 };
+pub use loopmon_core::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 #[cfg(feature = "macros")]
 pub use loopmon_macros::{main, test};
 

@@ -58,7 +58,24 @@ pub(super) fn has_names(address: u64, maps: &[Mapping], modules: &mut Modules) -
         .is_some_and(|(m, _)| m.has_names())
 }
 
-/// A Rust name demangled without its hash; other names as they are.
+/// A Rust name demangled without its hash, a chain of closures (an `async` block in an
+/// `async fn`, …) read as one; other names as they are.
 fn demangle(name: &str) -> String {
-    format!("{:#}", rustc_demangle::demangle(name))
+    let mut name = format!("{:#}", rustc_demangle::demangle(name));
+    while let Some(at) = name.find("::{{closure}}::{{closure}}") {
+        name.replace_range(at..at + "::{{closure}}".len(), "");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn closures_in_closures_read_as_one() {
+        assert_eq!(
+            super::demangle("app::handle::{{closure}}::{{closure}}::{{closure}}"),
+            "app::handle::{{closure}}"
+        );
+        assert_eq!(super::demangle("app::handle"), "app::handle");
+    }
 }

@@ -43,6 +43,16 @@ impl Module {
         (*size == 0 || svma < addr.saturating_add(*size)).then_some(name)
     }
 
+    /// The address (in the file) where the function symbol covering `svma` begins.
+    pub(super) fn symbol_start(&self, svma: u64) -> Option<u64> {
+        let i = self
+            .symbols
+            .partition_point(|s| s.0 <= svma)
+            .checked_sub(1)?;
+        let (addr, size, _) = &self.symbols[i];
+        (*size == 0 || svma < addr.saturating_add(*size)).then_some(*addr)
+    }
+
     /// Whether the binary has any way to name its functions.
     pub(super) fn has_names(&self) -> bool {
         !self.symbols.is_empty() || self.dwarf.is_some()

@@ -46,7 +46,9 @@ impl Stacks {
             }
             let stack = Stack { base: sp, bytes };
             let ctx = self.ctx.get_or_insert_with(Default::default);
-            let addresses = unwind::unwind(&stack, pc, &maps, &mut self.modules, ctx);
+            let code =
+                |addr: u64| -> Option<[u8; 5]> { proc::read_mem(root, addr, 5)?.try_into().ok() };
+            let addresses = unwind::unwind(&stack, pc, &maps, &mut self.modules, ctx, &code);
             if addresses.len() < 2 {
                 return Err(if symbols::has_names(pc, &maps, &mut self.modules) {
                     StackMissing::NoUnwindInfo

@@ -72,6 +72,7 @@ fn origin(frame: &Frame) -> Origin {
 /// The frames worth showing, with shortened paths (see the module's docs).
 pub(super) fn trim(frames: Vec<Frame>, cwd: Option<&Path>) -> Vec<Frame> {
     let origins: Vec<Origin> = frames.iter().map(origin).collect();
+
     let end = origins
         .iter()
         .position(|&o| o == Origin::Scheduler)

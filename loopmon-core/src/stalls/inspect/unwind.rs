@@ -4,7 +4,9 @@
 //! without frame pointers (user code in a default build, libc) unwinds from the stack pointer
 //! alone; the first frame whose unwind rule needs `rbp` (std is built with frame pointers) is
 //! retried with each stack slot that could hold a saved `rbp` (one followed by a code address),
-//! keeping the candidate that unwinds furthest and ends at the thread's root.
+//! keeping the candidate that ends at the thread's root, whose return address follows a call
+//! to the very function being unwound (a stale return address left in the frame's locals by
+//! an earlier call follows a call to another function), and that unwinds furthest.
 
 use super::modules::{executable_at, Modules};
 use super::proc::Mapping;
@@ -52,6 +54,7 @@ pub(super) fn unwind(
     maps: &[Mapping],
     modules: &mut Modules,
     ctx: &mut UnwindContext<usize>,
+    code: &dyn Fn(u64) -> Option<[u8; 5]>,
 ) -> Vec<u64> {
     let start = Regs {
         pc,
@@ -71,7 +74,12 @@ pub(super) fn unwind(
     // The frames up to `at` are known; find the `rbp` that carries the walk on from there.
     frames.pop();
     let first = frames.is_empty();
-    let mut best: Option<(bool, Vec<u64>)> = None;
+    // Where the function being unwound begins, to check each candidate's return address.
+    let entry = u
+        .modules
+        .find(maps, if first { at.pc } else { at.pc.wrapping_sub(1) })
+        .and_then(|(module, svma)| Some(module.symbol_start(svma)?.wrapping_add(module.bias)));
+    let mut best: Option<((bool, Call, usize), Vec<u64>)> = None;
     let slots = (at.sp..stack.base + stack.bytes.len() as u64).step_by(8);
     for slot in slots
         .filter(|&s| {
@@ -89,15 +97,44 @@ pub(super) fn unwind(
             first,
         );
         let root = matches!(end, End::Root);
-        let better = best
-            .as_ref()
-            .map_or(true, |(r, b)| (root, tail.len()) > (*r, b.len()));
-        if better {
-            best = Some((root, tail));
+        let call = tail
+            .get(1)
+            .map_or(Call::Unknown, |&ra| call_before(ra, entry, code));
+        let rank = (root, call, tail.len());
+        if best.as_ref().map_or(true, |(b, _)| rank > *b) {
+            best = Some((rank, tail));
         }
     }
     frames.extend(best.map(|b| b.1).unwrap_or_default());
     frames
+}
+
+/// What the instruction before a return address says about the frame it returns from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Call {
+    /// A direct call to another function: a stale return address.
+    Elsewhere,
+    /// An indirect call, or code that cannot be read: no evidence either way.
+    Unknown,
+    /// A direct call to the function being unwound.
+    Here,
+}
+
+/// Whether the 5-byte direct `call rel32` (opcode `e8`) that would end just before `ra` calls
+/// `entry`.
+fn call_before(ra: u64, entry: Option<u64>, code: &dyn Fn(u64) -> Option<[u8; 5]>) -> Call {
+    let (Some(entry), Some(bytes)) = (entry, code(ra.wrapping_sub(5))) else {
+        return Call::Unknown;
+    };
+    if bytes[0] != 0xe8 {
+        return Call::Unknown;
+    }
+    let rel = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    if ra.wrapping_add_signed(i64::from(rel)) == entry {
+        Call::Here
+    } else {
+        Call::Elsewhere
+    }
 }
 
 struct Unwinder<'a> {
@@ -176,5 +213,24 @@ impl Unwinder<'_> {
             sp: cfa,
             bp,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{call_before, Call};
+
+    #[test]
+    fn a_return_address_is_checked_against_the_call_before_it() {
+        // `call rel32` at 0x1000 to 0x2000: the return address is 0x1005, rel = 0xffb.
+        let code = |at: u64| (at == 0x1000).then_some([0xe8, 0xfb, 0x0f, 0, 0]);
+        assert_eq!(call_before(0x1005, Some(0x2000), &code), Call::Here);
+        assert_eq!(call_before(0x1005, Some(0x3000), &code), Call::Elsewhere);
+        assert_eq!(call_before(0x1005, None, &code), Call::Unknown);
+        // Not a direct call (say `call [rip+x]`), or unreadable: no evidence.
+        let indirect = |_: u64| Some([0xff, 0x15, 0, 0, 0]);
+        assert_eq!(call_before(0x1005, Some(0x2000), &indirect), Call::Unknown);
+        assert_eq!(call_before(0x1005, Some(0x2000), &|_| None), Call::Unknown);
+        assert!(Call::Here > Call::Unknown && Call::Unknown > Call::Elsewhere);
     }
 }

@@ -218,6 +218,44 @@
 //! drives yet is not stalled); after that, a pause of more than the threshold between two
 //! `block_on` calls is reported as a stall, as the samples report it as lag.
 //!
+//! # What blocked: the stuck thread's state and stack
+//!
+//! While a stall lasts, the watchdog looks at the stuck thread from outside, without stopping
+//! it and without `unsafe`: what it is doing ([`ThreadActivity`]: `sleeping`, `waiting on a
+//! lock`, `blocking I/O in read`, `waiting on disk`, `running on the CPU`, `in syscall NAME`)
+//! and, with the `stacks` feature, where: its stack, unwound with the binary's own unwind tables,
+//! symbolized and trimmed to the library call your code made and your frames above it. Both are
+//! in [`Stall::snapshot`], in the report's text, in the `tracing` event and in the test guard's
+//! failure:
+//!
+//! ```text
+//! loopmon: stall: worker 0 (thread `tokio-rt-worker`) has been blocked for 100ms and still is:
+//!   sleeping in std::thread::functions::sleep (std/src/thread/functions.rs:289)
+//!   ← mini_redis::cmd::get::load_slowly (src/cmd/get.rs:98) ← {async_block#0} (src/cmd/get.rs:66)
+//! ```
+//!
+//! (one line in the real report). Function names come from the symbol table of any binary that
+//! is not stripped; file and line from its line tables: add `debug = "line-tables-only"` to
+//! `[profile.release]` for them in release builds (inlined `async` blocks are then named as in
+//! gdb, `{async_block#0}`, and placed by their file and line). The first stack costs the parsing
+//! of the binary's tables on the watchdog thread (tens of milliseconds in a release build, up to
+//! a second in a debug build, where `[profile.dev.package.gimli] opt-level = 3` and the same for
+//! `addr2line` and `object` bring it down), and the memory they take (some 20 MB for a 10 MB
+//! binary with line tables); later ones take a fraction of a millisecond. Nothing is read or
+//! kept while nothing stalls.
+//!
+//! | platform | thread id, activity | stack (`stacks` feature) |
+//! |---|---|---|
+//! | Linux x86_64 | yes | yes, for a thread blocked in the kernel |
+//! | Linux aarch64 | yes | no (`/proc` gives no link register): the report says so |
+//! | Linux without `/proc` (some containers), gVisor | no: the report is as without | no |
+//! | macOS, Windows, others | no: the report is as without | no |
+//!
+//! A thread running on the CPU has no stack from `/proc` (the kernel gives registers only for
+//! a blocked thread); the report says `running on the CPU`. The stuck thread is known on the
+//! runtimes that the macros build (from their hooks), and otherwise once the probe has run on
+//! it; `main`'s body and a `current_thread` runtime's thread always.
+//!
 //! # Paused clock
 //!
 //! Under tokio's paused clock (`start_paused = true` in tests, or `tokio::time::pause()`), a

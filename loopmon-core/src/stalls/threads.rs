@@ -3,12 +3,12 @@
 //!
 //! Learnt without `unsafe`, from `/proc/thread-self`, each thread reading its own id once:
 //! - on a runtime that `#[loopmon::main]` / `#[loopmon::test]` build, by hooks
-//!   ([`install_hooks`](crate::entry::install_hooks)): `on_thread_unpark` tells which worker a
-//!   thread is, the first time it wakes; `on_thread_start` records every thread the runtime
-//!   starts. tokio starts its workers in index order, one new thread each, before anything else,
-//!   and Linux hands out thread ids in increasing order: so worker `w` of `n` is the thread with
-//!   the `w`-th smallest id among the runtime's threads, which names a worker that blocked before
-//!   it ever woke (a task spawned before the workers first parked);
+//!   ([`install_hooks`](crate::entry::install_hooks)): `on_thread_park` / `on_thread_unpark`
+//!   tell which worker a thread is, the first time it parks or wakes; `on_thread_start` records
+//!   every thread the runtime starts. tokio starts its `n` workers before anything else, one new
+//!   thread each, and Linux hands out thread ids in increasing order: the runtime's `n` first
+//!   threads are its workers (though not in index order). A worker stuck since its first poll
+//!   never parked; when it is the only one that has not told, it is the one thread left;
 //! - on any runtime, by the probe, the first time it runs on each worker;
 //! - the thread that drives a `current_thread` runtime or runs `block_on`: by the probes'
 //!   heartbeats (see `heartbeat`).
@@ -127,8 +127,10 @@ impl RuntimeThreads {
         }
     }
 
-    /// The `on_thread_unpark` hook: the first time a thread wakes, it says which worker it is.
-    pub(crate) fn thread_unparked(self: &Arc<Self>) {
+    /// The `on_thread_park` and `on_thread_unpark` hook: the first time a thread parks or wakes,
+    /// it says which worker it is. An idle worker parks at once; a worker stuck from its first
+    /// poll never does, and is the one left over.
+    pub(crate) fn thread_parked_or_unparked(self: &Arc<Self>) {
         if NOTED.with(|n| n.replace(true)) {
             return;
         }
@@ -166,8 +168,9 @@ impl RuntimeThreads {
         }
     }
 
-    /// Worker `w`'s thread id (of `n` workers), if known: as the worker told, else by the order
-    /// the runtime started its threads.
+    /// Worker `w`'s thread id (of `n` workers), if known: as the worker told, else, when it is
+    /// the only worker that has not told, the only one of the runtime's first `n` threads (its
+    /// workers) that no worker claimed.
     pub(crate) fn worker(&self, w: usize, n: usize) -> Option<u32> {
         let told = |w: usize| -> u32 {
             let workers = self.workers.get();
@@ -175,19 +178,25 @@ impl RuntimeThreads {
                 .and_then(|all| all.get(w))
                 .map_or(0, |o| o.tid.load(Ordering::Relaxed))
         };
-        match told(w) {
-            0 => {
-                let mut started = self
-                    .started
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
-                started.sort_unstable();
-                let tid = *started.get(..n)?.get(w)?;
-                // Not a thread that told it is another worker.
-                (!(0..n).any(|o| told(o) == tid)).then_some(tid)
-            }
-            tid => Some(tid),
+        let tid = told(w);
+        if tid != 0 {
+            return Some(tid);
+        }
+        let silent = (0..n).filter(|&o| told(o) == 0).count();
+        let mut started = self
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        started.sort_unstable();
+        let mut unclaimed = started
+            .get(..n)?
+            .iter()
+            .copied()
+            .filter(|&tid| !(0..n).any(|o| told(o) == tid));
+        match (silent, unclaimed.next(), unclaimed.next()) {
+            (1, Some(tid), None) => Some(tid),
+            _ => None,
         }
     }
 

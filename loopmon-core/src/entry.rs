@@ -231,8 +231,8 @@ impl MetricsFeature for bool {
 
 /// Installs loopmon's hooks on the builder of a runtime that `#[loopmon::main]` or
 /// `#[loopmon::test]` builds: `on_thread_start`, `on_thread_park` and `on_thread_unpark` hooks
-/// that learn each
-/// worker's thread id (so that a stall report can look at the stuck thread), and, under
+/// that learn each worker's thread id (so that a stall report can look at the stuck thread),
+/// and, under
 /// `--cfg tokio_unstable`, the task poll hooks ([`install_poll_hooks`](crate::install_poll_hooks))
 /// that name the culprit task. They replace any such hooks set earlier on the builder.
 pub fn install_hooks(builder: &mut tokio::runtime::Builder) -> &mut tokio::runtime::Builder {

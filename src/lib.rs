@@ -272,7 +272,8 @@ pub use loopmon_core::{
     DEFAULT_REPORT_THRESHOLD, MAX_INTERVAL, MIN_INTERVAL,
 };
 pub use loopmon_core::{
-    install_poll_hooks, report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD,
+    install_hooks, install_poll_hooks, report_to_stderr, Stall, StallKind, StallTask,
+    DEFAULT_STALL_THRESHOLD,
 };
 pub use loopmon_core::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 #[cfg(feature = "macros")]
@@ -299,7 +300,7 @@ pub mod __private {
 
             /// What `#[tokio::main]`'s expansion calls as `Builder::new_multi_thread()` /
             /// `Builder::new_current_thread()`: tokio's builder, with loopmon's hooks on it
-            /// ([`install_hooks`](loopmon_core::entry::install_hooks)).
+            /// ([`install_hooks`](loopmon_core::install_hooks)).
             #[derive(Debug)]
             pub struct Builder(());
 
@@ -307,7 +308,7 @@ pub mod __private {
                 /// tokio's `Builder::new_current_thread()`, hooked.
                 pub fn new_current_thread() -> ::tokio::runtime::Builder {
                     let mut builder = ::tokio::runtime::Builder::new_current_thread();
-                    loopmon_core::entry::install_hooks(&mut builder);
+                    loopmon_core::install_hooks(&mut builder);
                     builder
                 }
 
@@ -315,7 +316,7 @@ pub mod __private {
                 #[cfg(feature = "macros")]
                 pub fn new_multi_thread() -> ::tokio::runtime::Builder {
                     let mut builder = ::tokio::runtime::Builder::new_multi_thread();
-                    loopmon_core::entry::install_hooks(&mut builder);
+                    loopmon_core::install_hooks(&mut builder);
                     builder
                 }
             }

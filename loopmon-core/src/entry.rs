@@ -229,18 +229,4 @@ impl MetricsFeature for bool {
     }
 }
 
-/// Installs loopmon's hooks on the builder of a runtime that `#[loopmon::main]` or
-/// `#[loopmon::test]` builds: `on_thread_start`, `on_thread_park` and `on_thread_unpark` hooks
-/// that learn each worker's thread id (so that a stall report can look at the stuck thread),
-/// and, under
-/// `--cfg tokio_unstable`, the task poll hooks ([`install_poll_hooks`](crate::install_poll_hooks))
-/// that name the culprit task. They replace any such hooks set earlier on the builder.
-pub fn install_hooks(builder: &mut tokio::runtime::Builder) -> &mut tokio::runtime::Builder {
-    let threads = std::sync::Arc::new(crate::stalls::threads::RuntimeThreads::default());
-    threads.built();
-    let (parked, unparked) = (threads.clone(), threads.clone());
-    crate::stalls::hooks::install_poll_hooks(builder)
-        .on_thread_start(move || threads.thread_started())
-        .on_thread_park(move || parked.thread_parked_or_unparked())
-        .on_thread_unpark(move || unparked.thread_parked_or_unparked())
-}
+pub use crate::stalls::hooks::install_hooks;

@@ -50,7 +50,7 @@ pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
 pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
-pub use stalls::hooks::install_poll_hooks;
+pub use stalls::hooks::{install_hooks, install_poll_hooks};
 pub use stalls::inspect::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 pub use stalls::stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
 pub use stats::LagStats;

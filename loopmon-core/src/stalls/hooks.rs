@@ -27,6 +27,35 @@ pub fn install_poll_hooks(builder: &mut Builder) -> &mut Builder {
     imp::install(builder)
 }
 
+/// Installs all of loopmon's hooks on a runtime builder: `on_thread_start`, `on_thread_park` and
+/// `on_thread_unpark` hooks that learn each worker's Linux thread id, so that a stall report can
+/// look at the stuck worker even if it blocked before the probe ever ran on it (see
+/// [`Stall::snapshot`](crate::Stall::snapshot)), and, under `--cfg tokio_unstable`, the task
+/// poll hooks of [`install_poll_hooks`]. `#[loopmon::main]` and `#[loopmon::test]` install them
+/// on the runtime they build; call this for a runtime you build yourself and hand to
+/// [`SleepMonitor::install`](crate::SleepMonitor::install).
+///
+/// tokio keeps one hook of each kind: these replace any set earlier on the builder, and one set
+/// later replaces loopmon's (the monitor then still works, and learns each worker's thread from
+/// the probe instead). Each costs a thread-local read per park, unpark and poll.
+///
+/// ```
+/// let mut builder = tokio::runtime::Builder::new_multi_thread();
+/// loopmon::install_hooks(&mut builder).enable_all();
+/// let runtime = builder.build().unwrap();
+/// let monitor = loopmon::SleepMonitor::builder().build().unwrap().install(runtime.handle());
+/// # monitor.stop();
+/// ```
+pub fn install_hooks(builder: &mut Builder) -> &mut Builder {
+    let threads = std::sync::Arc::new(super::threads::RuntimeThreads::default());
+    threads.built();
+    let (parked, unparked) = (threads.clone(), threads.clone());
+    install_poll_hooks(builder)
+        .on_thread_start(move || threads.thread_started())
+        .on_thread_park(move || parked.thread_parked_or_unparked())
+        .on_thread_unpark(move || unparked.thread_parked_or_unparked())
+}
+
 /// The task being polled on worker `worker` of `runtime`, if the runtime has loopmon's hooks.
 pub(crate) fn culprit(runtime: &Handle, worker: usize) -> Option<StallTask> {
     imp::culprit(runtime, worker)

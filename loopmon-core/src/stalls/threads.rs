@@ -94,6 +94,16 @@ impl RuntimeThreads {
         table
     }
 
+    /// The table registered first for `runtime`: the one its own hooks fill, if it has them.
+    /// Takes a process-wide lock: for a stall, not a tick.
+    pub(crate) fn find(runtime: &Handle) -> Option<Arc<RuntimeThreads>> {
+        let id = runtime.id();
+        let all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter()
+            .filter(|(other, _)| *other == id)
+            .find_map(|(_, t)| t.upgrade())
+    }
+
     /// Registers this table under `runtime`'s id, once, ahead of any other table of it.
     fn register(self: &Arc<Self>, runtime: &Handle) {
         if self.registered.get().is_some() {

@@ -434,7 +434,9 @@ impl Look<'_> {
                 latest: since,
                 busy: workers.busy(w),
                 thread_name: watch.thread_name(w, workers),
-                thread_id: watch.threads.worker(w, workers.len()),
+                thread_id: RuntimeThreads::find(&watch.runtime)
+                    .and_then(|t| t.worker(w, workers.len()))
+                    .or_else(|| watch.threads.worker(w, workers.len())),
                 worker: Some(w),
                 task: hooks::culprit(&watch.runtime, w),
                 snapshot: None,

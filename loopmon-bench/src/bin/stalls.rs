@@ -34,8 +34,10 @@ fn monitor(log: &Log, interval: Duration, threshold: Duration) -> SleepMonitor {
         .unwrap()
 }
 
+/// A runtime with loopmon's hooks, as the macros build it: stall reports know every worker.
 fn multi_thread(workers: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    loopmon::install_hooks(&mut builder)
         .worker_threads(workers)
         .enable_all()
         .build()
@@ -64,9 +66,10 @@ enum Where {
     BothWorkers,
 }
 
-/// One 2 s stall: (first report latency, end report error), both in ms.
-/// The stall begins at `phase` (0..1) of an interval after a probe run.
-fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64) {
+/// One 2 s stall: (first report latency, end report error), both in ms, and whether the first
+/// report carried the stuck thread's frames. The stall begins at `phase` (0..1) of an interval
+/// after a probe run.
+fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64, bool) {
     let log = Log::default();
     let threshold = 100 * MS;
     let stall = 2000 * MS;
@@ -120,14 +123,25 @@ fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64) {
         .find(|(_, s)| s.kind == StallKind::Ended)
         .expect("end reported");
     let ms = |d: f64| d * 1e3;
+    let frames = first
+        .1
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| !s.frames.is_empty());
     (
         ms(first.0.duration_since(start).as_secs_f64()),
         ms(end.1.elapsed.as_secs_f64() - real.as_secs_f64()),
+        frames,
     )
 }
 
 fn latency(runs: usize) {
     println!("# first report after the stall began / end report error (2 s stall, threshold 100 ms, stall starting at evenly spread phases of the interval)");
+    // The process's first stall pays for parsing the binary's tables (the stack's symbols).
+    let (cold, _, frames) = one_stall(Where::OneWorkerOfTwo, 10 * MS, 0.0);
+    println!(
+        "first stall of the process (1 stuck worker of 2, interval 10ms): first report {cold:.1} ms after it began, with the stack: {frames}"
+    );
     for interval in [10 * MS, 100 * MS] {
         for (name, place) in [
             ("current_thread task", Where::CurrentThread),
@@ -135,13 +149,16 @@ fn latency(runs: usize) {
             ("1 stuck worker of 2", Where::OneWorkerOfTwo),
             ("2 stuck workers of 2", Where::BothWorkers),
         ] {
-            let (mut first, mut err): (Vec<f64>, Vec<f64>) = (0..runs)
+            let results: Vec<(f64, f64, bool)> = (0..runs)
                 .map(|run| one_stall(place, interval, run as f64 / runs as f64))
-                .unzip();
+                .collect();
+            let stacks = results.iter().filter(|r| r.2).count();
+            let (mut first, mut err): (Vec<f64>, Vec<f64>) =
+                results.iter().map(|r| (r.0, r.1)).unzip();
             first.sort_by(f64::total_cmp);
             err.sort_by(f64::total_cmp);
             println!(
-                "interval {:>5?} {name:<24} first report ms: min {:.1} median {:.1} max {:.1} | end error ms: min {:+.1} max {:+.1}",
+                "interval {:>5?} {name:<24} first report ms: min {:.1} median {:.1} max {:.1} | end error ms: min {:+.1} max {:+.1} | with stack {stacks}/{runs}",
                 interval,
                 first[0],
                 first[runs / 2],

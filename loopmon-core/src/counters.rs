@@ -9,8 +9,8 @@ pub(crate) struct Counters {
     ticks: AtomicU64,
     skipped: AtomicU64,
     panics: AtomicU64,
-    /// Async deliveries alive: loopmon's own tasks besides the probe.
-    in_flight: AtomicUsize,
+    /// loopmon's own tasks on the runtime besides the probe: one per async callback.
+    tasks: AtomicUsize,
     stopped: AtomicBool,
     finished: AtomicBool,
 }
@@ -34,14 +34,18 @@ impl Counters {
     pub(crate) fn panics(&self) -> u64 {
         self.panics.load(Ordering::Relaxed)
     }
-    pub(crate) fn enter_delivery(&self) {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    /// One more of loopmon's tasks is alive (counted before it is spawned).
+    pub(crate) fn task_spawned(&self) {
+        self.tasks.fetch_add(1, Ordering::Relaxed);
     }
-    pub(crate) fn leave_delivery(&self) {
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    /// One of loopmon's tasks has ended (or was dropped unpolled).
+    pub(crate) fn task_ended(&self) {
+        self.tasks.fetch_sub(1, Ordering::Relaxed);
     }
-    pub(crate) fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
+    /// This monitor's own tasks alive on the runtime: the probe and the callbacks' tasks, to
+    /// subtract from the runtime's alive-task count.
+    pub(crate) fn own_tasks(&self) -> usize {
+        1 + self.tasks.load(Ordering::Relaxed)
     }
     /// Marks the monitor stopped; `true` if it already was.
     pub(crate) fn stop(&self) -> bool {

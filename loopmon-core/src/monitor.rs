@@ -60,6 +60,20 @@ impl Monitor {
         }
     }
 
+    /// Spawns the async callbacks' tasks. Called once, when the monitor starts.
+    pub(crate) fn start_callbacks(&self) {
+        for callback in self.callbacks.iter() {
+            callback.start(&self.runtime, &self.counters);
+        }
+    }
+
+    /// Wakes the async callbacks' tasks so that they see the monitor stopped or finished.
+    pub(crate) fn wake_callbacks(&self) {
+        for callback in self.callbacks.iter() {
+            callback.wake();
+        }
+    }
+
     /// Remembers the probe task; ends it at once if the monitor was stopped meanwhile.
     pub(crate) fn set_probe(&self, probe: AbortHandle) {
         let _ = self.probe.set(probe);
@@ -93,8 +107,8 @@ impl Monitor {
         } else {
             (lag, LagSource::Runtime)
         };
-        // loopmon's own tasks: the probe and the deliveries in flight.
-        let own = 1 + self.counters.in_flight();
+        // loopmon's own tasks: the probe and one per async callback.
+        let own = self.counters.own_tasks();
         let tasks = self.runtime.metrics().num_alive_tasks().saturating_sub(own);
         let sample = Sample {
             lag,
@@ -109,7 +123,7 @@ impl Monitor {
             if self.counters.is_stopped() {
                 break;
             }
-            callback.deliver(&sample, &self.runtime, &self.counters);
+            callback.deliver(&sample, &self.counters);
         }
         IN_DISPATCH.with(|d| d.set(false));
     }
@@ -126,6 +140,7 @@ impl Monitor {
             return;
         }
         self.abort_probe();
+        self.wake_callbacks();
         if let Some(watch) = self.watch.get() {
             watch.stop();
         }

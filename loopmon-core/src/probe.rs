@@ -40,6 +40,7 @@ struct Finished(Arc<Monitor>);
 impl Drop for Finished {
     fn drop(&mut self) {
         self.0.counters.finish();
+        self.0.wake_callbacks();
         self.0.report.ended(&self.0);
         if let Some(watch) = self.0.watch.get() {
             watch.retire();

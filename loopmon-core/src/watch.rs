@@ -247,7 +247,7 @@ impl Watch {
         let Some(monitor) = self.monitor.upgrade() else {
             return;
         };
-        let own = 1 + self.counters.in_flight();
+        let own = self.counters.own_tasks();
         let tasks = self.runtime.metrics().num_alive_tasks().saturating_sub(own);
         let exported = export::Stall {
             elapsed: stall.elapsed,

@@ -99,7 +99,7 @@
 //!
 //! - **`metrics`**: `Builder::metrics(true)` records `loopmon_lag_seconds`, `loopmon_tasks` and
 //!   `loopmon_stalls_total` through the [`metrics`](https://docs.rs/metrics) facade, for any
-//!   exporter (Prometheus: see `examples/prometheus.rs`).
+//!   exporter (Prometheus: see `loopmon-examples/examples/prometheus.rs` in the repository).
 //! - **`tracing`**: a `WARN` event for each sample over the [report
 //!   threshold](Builder::report_threshold), a `DEBUG` event per sample with
 //!   `Builder::trace_samples`; what would go to stderr (the summary, a callback's first panic)

@@ -2,6 +2,7 @@
 //! side (starts the children in alternation, aggregates, writes its section of the report).
 
 pub(crate) mod accuracy;
+pub(crate) mod buildtime;
 pub(crate) mod detect;
 pub(crate) mod idle;
 pub(crate) mod memory;
@@ -18,13 +19,14 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Runtime};
 
 /// The scenarios, in the order `all` runs them.
-pub(crate) const NAMES: [&str; 6] = [
+pub(crate) const NAMES: [&str; 7] = [
     "idle",
     "accuracy",
     "throughput",
     "scaling",
     "detect",
     "memory",
+    "buildtime",
 ];
 
 /// What every scenario's `run` side gets.
@@ -59,6 +61,7 @@ pub(crate) fn run(scenario: &str, ctx: &mut Ctx) {
         "scaling" => scaling::run(ctx),
         "detect" => detect::run(ctx),
         "memory" => memory::run(ctx),
+        "buildtime" => buildtime::run(ctx),
         other => panic!("unknown scenario `{other}`; expected one of {NAMES:?}"),
     }
 }

@@ -128,6 +128,14 @@ impl Callback {
         }
     }
 
+    /// Returns once no delivery of an async callback is starting (its call and first poll),
+    /// unless it is starting on this thread (a `stop()` from inside it).
+    pub(crate) fn wait_for_start(&self) {
+        if let Kind::Async(worker) = &self.kind {
+            worker.wait_for_start();
+        }
+    }
+
     /// Delivers one sample. Never panics, never blocks on the callback's own work (except a
     /// synchronous callback's, which runs here), allocates nothing.
     pub(crate) fn deliver(&self, sample: &Sample, counters: &Counters) {

@@ -48,11 +48,13 @@ impl Counters {
         1 + self.tasks.load(Ordering::Relaxed)
     }
     /// Marks the monitor stopped; `true` if it already was.
+    /// Sequentially consistent, as [`is_stopped`](Self::is_stopped): an async callback's task
+    /// and `stop()` each write their flag, then read the other's (see `callback/worker.rs`).
     pub(crate) fn stop(&self) -> bool {
-        self.stopped.swap(true, Ordering::AcqRel)
+        self.stopped.swap(true, Ordering::SeqCst)
     }
     pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::Acquire)
+        self.stopped.load(Ordering::SeqCst)
     }
     pub(crate) fn finish(&self) {
         self.finished.store(true, Ordering::Release);

@@ -141,6 +141,11 @@ impl Monitor {
         }
         self.abort_probe();
         self.wake_callbacks();
+        // An async delivery that saw the monitor running may be starting: let it get past its
+        // first poll, so that no callback body starts once `stop()` has returned.
+        for callback in self.callbacks.iter() {
+            callback.wait_for_start();
+        }
         if let Some(watch) = self.watch.get() {
             watch.stop();
         }

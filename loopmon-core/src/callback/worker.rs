@@ -5,16 +5,28 @@
 //! future lives inline in the task's own state (its type is known here, where the worker is
 //! built from the user's function). While a delivery runs, the worker is busy and the probe skips
 //! it. A panic is caught around the call and around every poll, and ends only that delivery.
+//!
+//! No delivery starts once `stop()` has returned: the task marks itself starting, then checks
+//! that the monitor runs; `stop()` marks the monitor stopped, then waits while the task is
+//! starting (its call and first poll), unless `stop()` is called from inside that very start.
+//! Both sides are sequentially consistent, so at least one of them sees the other.
 
 use super::Callback;
 use crate::counters::Counters;
 use crate::sample::Sample;
+use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
+
+thread_local! {
+    /// The worker whose delivery this thread is starting (its address), or 0.
+    static STARTING_HERE: Cell<usize> = const { Cell::new(0) };
+}
 
 /// What the registry needs of a worker, whatever the callback's type.
 pub(super) trait Deliver: Send + Sync + 'static {
@@ -24,6 +36,8 @@ pub(super) trait Deliver: Send + Sync + 'static {
     fn offer(&self, sample: &Sample) -> bool;
     /// Wakes the worker so that it sees the monitor stopped or finished, and ends.
     fn wake(&self);
+    /// Returns once no delivery is starting, except one starting on this thread.
+    fn wait_for_start(&self);
 }
 
 /// An async callback `f` taking a [`Sample`], and the slot through which it gets one.
@@ -33,6 +47,8 @@ pub(super) struct Worker<F> {
     slot: Mutex<Option<Sample>>,
     /// A delivery is pending or running.
     busy: AtomicBool,
+    /// A delivery is starting: from the check that the monitor runs to the first poll's end.
+    starting: AtomicBool,
     notify: Notify,
 }
 
@@ -42,6 +58,7 @@ impl<F> Worker<F> {
             f,
             slot: Mutex::new(None),
             busy: AtomicBool::new(false),
+            starting: AtomicBool::new(false),
             notify: Notify::new(),
         }
     }
@@ -71,6 +88,22 @@ where
     fn wake(&self) {
         self.notify.notify_one();
     }
+
+    fn wait_for_start(&self) {
+        let me = self as *const Self as usize;
+        if STARTING_HERE.with(Cell::get) == me {
+            return;
+        }
+        let mut spins = 0u32;
+        while self.starting.load(Ordering::SeqCst) {
+            spins += 1;
+            if spins < 64 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
 }
 
 /// The worker's task: waits for a sample, runs the callback on it to the end, and again.
@@ -86,36 +119,77 @@ where
         }
         // A notification sent before this point is kept as a permit: none is lost.
         worker.notify.notified().await;
-        // No callback body starts after `stop()` has returned.
+        // No callback body starts after `stop()` has returned (see the module docs).
+        let starting = Starting::new(&worker);
         if counters.is_stopped() || counters.is_finished() {
             return;
         }
         let sample = worker.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(sample) = sample {
-            deliver(&worker.f, sample, &callback, counters).await;
+            deliver(&worker, sample, &callback, counters, starting).await;
             worker.busy.store(false, Ordering::Release);
         }
     }
 }
 
-/// One delivery: calls `f` and polls its future to the end, containing a panic in either.
-async fn deliver<F, Fut>(f: &F, sample: Sample, callback: &Callback, counters: &Counters)
-where
+/// One delivery: calls `f` and polls its future to the end, containing a panic in either. The
+/// delivery is `starting` until its first poll ends.
+async fn deliver<F, Fut>(
+    worker: &Worker<F>,
+    sample: Sample,
+    callback: &Callback,
+    counters: &Counters,
+    starting: Starting<'_>,
+) where
     F: Fn(Sample) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let future = match callback.contain(|| f(sample)) {
+    let future = match starting.here(|| callback.contain(|| (worker.f)(sample))) {
         Ok(future) => future,
         Err(payload) => return callback.report_panic(payload.as_ref(), counters),
     };
     let mut future = pin!(future);
-    let outcome = poll_fn(|cx| match callback.contain(|| future.as_mut().poll(cx)) {
-        Ok(poll) => poll.map(Ok),
-        Err(payload) => std::task::Poll::Ready(Err(payload)),
+    let mut starting = Some(starting);
+    let outcome = poll_fn(|cx| {
+        let mut poll = || callback.contain(|| future.as_mut().poll(cx));
+        // The first poll runs as part of the start; the start ends with it (`start` dropped).
+        let result = match starting.take() {
+            Some(start) => start.here(poll),
+            None => poll(),
+        };
+        match result {
+            Ok(poll) => poll.map(Ok),
+            Err(payload) => std::task::Poll::Ready(Err(payload)),
+        }
     })
     .await;
     if let Err(payload) = outcome {
         callback.report_panic(payload.as_ref(), counters);
+    }
+}
+
+/// A delivery starting: set from before the check that the monitor runs until it is dropped,
+/// after the first poll (or on any way out, the task dropped included).
+struct Starting<'a>(&'a AtomicBool, usize);
+
+impl<'a> Starting<'a> {
+    fn new<F>(worker: &'a Worker<F>) -> Starting<'a> {
+        worker.starting.store(true, Ordering::SeqCst);
+        Starting(&worker.starting, worker as *const Worker<F> as usize)
+    }
+
+    /// Runs `f` with this thread marked as starting this worker's delivery.
+    fn here<R>(&self, f: impl FnOnce() -> R) -> R {
+        let before = STARTING_HERE.with(|s| s.replace(self.1));
+        let result = f();
+        STARTING_HERE.with(|s| s.set(before));
+        result
+    }
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 

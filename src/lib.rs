@@ -54,9 +54,11 @@
 //! Three forms, all registered with [`Builder::callback`] (see [`callback`] for details):
 //! the Python original's `async fn(lag: Duration, tasks: usize, at: DateTime<Utc>)`,
 //! `async fn(Sample)`, and a synchronous `Fn(&Sample)`. Async callbacks run as their own tasks
-//! and never delay the probe; a callback that is still busy when the next sample arrives skips
-//! it ([`MonitorHandle::skipped`] counts those). A panicking callback is contained and counted
-//! ([`MonitorHandle::panics`]).
+//! (one per callback, spawned when the monitor starts: a delivery allocates nothing) and never
+//! delay the probe; a callback that is still busy when the next sample arrives skips it
+//! ([`MonitorHandle::skipped`] counts those). A panicking callback is contained and counted
+//! ([`MonitorHandle::panics`]); its first panic is printed, later ones are not (loopmon chains a
+//! panic hook that keeps only those quiet; see [`callback`]).
 //!
 //! [`MonitorHandle::stop`] waits for a synchronous callback running on another thread, so that
 //! none runs after it returns; [`MonitorHandle::stop_background`] does not wait, for a caller
@@ -117,7 +119,8 @@
 //!
 //! - **`metrics`**: `Builder::metrics(true)` (or `metrics = true` in the attribute) records
 //!   through the [`metrics`](https://docs.rs/metrics) facade, for any exporter (Prometheus: see
-//!   `examples/prometheus.rs`), installed before or after the monitor starts:
+//!   `loopmon-examples/examples/prometheus.rs` in the repository), installed before or after
+//!   the monitor starts:
 //!
 //!   | metric | kind | what |
 //!   |---|---|---|

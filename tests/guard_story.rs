@@ -81,5 +81,6 @@ fn a_stuck_worker_of_two_fails_the_test() {
     );
     assert!(text.contains("stall: worker "), "{text}");
     assert!(text.contains("panicked at tests/guard_story.rs:"), "{text}");
-    assert!(text.contains("stalls: 1"), "{text}");
+    // The summary counts the stall (on a loaded machine the OS may add one of its own).
+    assert!(number(&text, "stalls: ", ";") >= 1.0, "{text}");
 }

@@ -95,7 +95,7 @@ pub(crate) enum Cb {
     Noop,
     /// One synchronous callback that stores the lag (a few ns: two atomic stores).
     Record,
-    /// One async callback (the original's form) that does nothing: a task per sample.
+    /// One async callback (the original's form) that does nothing: its own task, woken per sample.
     AsyncNoop,
 }
 

@@ -14,10 +14,20 @@ pub(crate) struct Usage {
 
 /// The process's CPU time and context switches so far.
 pub(crate) fn now() -> Usage {
+    of(libc::RUSAGE_SELF)
+}
+
+/// The same for every child process that has ended and been waited for, with their own waited-for
+/// children (a `cargo build` and its `rustc`s).
+pub(crate) fn children() -> Usage {
+    of(libc::RUSAGE_CHILDREN)
+}
+
+fn of(who: libc::c_int) -> Usage {
     // SAFETY: `rusage` is a plain C struct for which all-zero bytes is a valid value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `ru` is a valid, writable `rusage`; RUSAGE_SELF is always a valid `who`.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    // SAFETY: `ru` is a valid, writable `rusage`; `who` is RUSAGE_SELF or RUSAGE_CHILDREN.
+    let rc = unsafe { libc::getrusage(who, &mut ru) };
     assert_eq!(rc, 0, "getrusage failed");
     let tv = |t: libc::timeval| {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)

@@ -2,6 +2,7 @@
 //! side (starts the children in alternation, aggregates, writes its section of the report).
 
 pub(crate) mod accuracy;
+pub(crate) mod buildtime;
 pub(crate) mod detect;
 pub(crate) mod http;
 pub(crate) mod idle;
@@ -19,13 +20,14 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Runtime};
 
 /// The scenarios, in the order `all` runs them.
-pub(crate) const NAMES: [&str; 7] = [
+pub(crate) const NAMES: [&str; 8] = [
     "idle",
     "accuracy",
     "throughput",
     "scaling",
     "detect",
     "memory",
+    "buildtime",
     "http",
 ];
 
@@ -62,6 +64,7 @@ pub(crate) fn run(scenario: &str, ctx: &mut Ctx) {
         "scaling" => scaling::run(ctx),
         "detect" => detect::run(ctx),
         "memory" => memory::run(ctx),
+        "buildtime" => buildtime::run(ctx),
         "http" => http::run(ctx),
         other => panic!("unknown scenario `{other}`; expected one of {NAMES:?}"),
     }

@@ -35,7 +35,9 @@ pub(crate) enum Alarm {
 
 impl Alarm {
     /// The alarm for the runtime whose context the caller is in. Panics, with tokio's message,
-    /// if that runtime has no timer (`enable_time`).
+    /// if that runtime has no timer (`enable_time`), at the location of the caller's caller (the
+    /// user's `start` or `install`).
+    #[track_caller]
     pub(crate) fn for_current_runtime(schedule: &Schedule) -> Alarm {
         if clock_is_paused() {
             if let Some(ticker) = Ticker::spawn(schedule.clone()) {

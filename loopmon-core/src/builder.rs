@@ -116,6 +116,7 @@ impl SleepMonitor {
         if let Some(watch) = self.stalls.start(self.interval, runtime, &monitor, due) {
             let _ = monitor.watch.set(watch);
         }
+        monitor.start_callbacks();
         let task = runtime.spawn(probe::run(monitor.clone(), alarm, schedule));
         monitor.set_probe(task.abort_handle());
         MonitorHandle::new(monitor)
@@ -179,7 +180,8 @@ impl Builder {
     ///
     /// Stall callbacks run on the watchdog thread, one after the other: keep them quick (a slow
     /// one delays the next report of every monitor). One that panics is contained and counted
-    /// ([`MonitorHandle::panics`]).
+    /// ([`MonitorHandle::panics`]); its first panic is printed, later ones are not (see
+    /// [`callback`](crate::callback) for how).
     pub fn on_stall<F>(mut self, callback: F) -> Self
     where
         F: Fn(&Stall) + Send + Sync + 'static,

@@ -8,12 +8,24 @@
 //! | one sample | `async fn(sample: Sample)` | as its own task |
 //! | synchronous | `Fn(&Sample)` | inline on the probe: keep it quick |
 //!
-//! An async callback has at most one delivery in flight: a sample that arrives while the
-//! previous delivery is still running is skipped and counted
-//! ([`MonitorHandle::skipped`](crate::MonitorHandle::skipped)). A callback that panics is
-//! contained: the monitor keeps going, the first panic of each callback is printed to stderr with
-//! the callback's name (an `ERROR` event with the `tracing` feature), and every panic is counted
-//! ([`MonitorHandle::panics`](crate::MonitorHandle::panics)).
+//! An async callback runs in a task of its own, spawned once when the monitor starts and woken
+//! with each sample: a delivery allocates nothing, and the probe never waits for it. It has at
+//! most one delivery in flight: a sample that arrives while the previous delivery is still
+//! running is skipped and counted ([`MonitorHandle::skipped`](crate::MonitorHandle::skipped)).
+//! These tasks are loopmon's own: [`Sample::tasks`] does not count them.
+//!
+//! A callback that panics is contained: the monitor keeps going, and every panic is counted
+//! ([`MonitorHandle::panics`](crate::MonitorHandle::panics)). The first panic of each callback
+//! is printed to stderr as any panic is (by the panic hook, with its location and backtrace
+//! when `RUST_BACKTRACE` asks for one), then once more by loopmon with the callback's name (an
+//! `ERROR` event with the `tracing` feature). Its later panics are counted, not printed: to keep
+//! them off stderr, loopmon installs, once per process and only once a callback has panicked, a
+//! panic hook that chains to the previous one and stays silent only for a panic raised while that
+//! callback runs (its call or one poll of its future). Panics anywhere else in the program reach the previous hook as before; a hook
+//! set after loopmon's replaces it, and then every callback panic is printed again.
+
+pub(crate) mod quiet;
+mod worker;
 
 use crate::counters::Counters;
 use crate::sample::Sample;
@@ -22,13 +34,11 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
-
-type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+use tokio::runtime::Handle;
+use worker::{Deliver, Worker};
 
 /// A registered callback, whatever its form.
 ///
@@ -44,15 +54,14 @@ type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub struct Callback {
     name: &'static str,
     kind: Kind,
-    /// An async delivery of this callback is in flight.
-    busy: AtomicBool,
     /// This callback's first panic has been printed.
     panic_reported: AtomicBool,
 }
 
 enum Kind {
     Sync(Box<dyn Fn(&Sample) + Send + Sync + 'static>),
-    Async(Box<dyn Fn(Sample) -> BoxFuture + Send + Sync + 'static>),
+    /// Runs in a task of its own, spawned when the monitor starts.
+    Async(Arc<dyn Deliver>),
 }
 
 impl Callback {
@@ -70,8 +79,8 @@ impl Callback {
         F: Fn(Sample) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let make = move |s: Sample| -> BoxFuture { Box::pin(f(s)) };
-        Callback::new(std::any::type_name::<F>(), Kind::Async(Box::new(make)))
+        let worker = Arc::new(Worker::new(f));
+        Callback::new(std::any::type_name::<F>(), Kind::Async(worker))
     }
 
     /// An async callback of the Python original's form `(lag, tasks, at)`, run as its own task.
@@ -80,15 +89,14 @@ impl Callback {
         F: Fn(Duration, usize, DateTime<Utc>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let make = move |s: Sample| -> BoxFuture { Box::pin(f(s.lag, s.tasks, s.at)) };
-        Callback::new(std::any::type_name::<F>(), Kind::Async(Box::new(make)))
+        let worker = Arc::new(Worker::new(move |s: Sample| f(s.lag, s.tasks, s.at)));
+        Callback::new(std::any::type_name::<F>(), Kind::Async(worker))
     }
 
     fn new(name: &'static str, kind: Kind) -> Callback {
         Callback {
             name,
             kind,
-            busy: AtomicBool::new(false),
             panic_reported: AtomicBool::new(false),
         }
     }
@@ -103,49 +111,53 @@ impl Callback {
         matches!(self.kind, Kind::Sync(_))
     }
 
+    /// Spawns the task of an async callback onto `runtime`; nothing for a synchronous one.
+    /// Called once, when the monitor starts.
+    pub(crate) fn start(self: &Arc<Self>, runtime: &Handle, counters: &Arc<Counters>) {
+        if let Kind::Async(worker) = &self.kind {
+            worker
+                .clone()
+                .spawn(self.clone(), counters.clone(), runtime);
+        }
+    }
+
+    /// Wakes the task of an async callback so that it sees the monitor stopped and ends.
+    pub(crate) fn wake(&self) {
+        if let Kind::Async(worker) = &self.kind {
+            worker.wake();
+        }
+    }
+
+    /// Returns once no delivery of an async callback is starting (its call and first poll),
+    /// unless it is starting on this thread (a `stop()` from inside it).
+    pub(crate) fn wait_for_start(&self) {
+        if let Kind::Async(worker) = &self.kind {
+            worker.wait_for_start();
+        }
+    }
+
     /// Delivers one sample. Never panics, never blocks on the callback's own work (except a
-    /// synchronous callback's, which runs here).
-    pub(crate) fn deliver(
-        self: &Arc<Self>,
-        sample: &Sample,
-        runtime: &tokio::runtime::Handle,
-        counters: &Arc<Counters>,
-    ) {
+    /// synchronous callback's, which runs here), allocates nothing.
+    pub(crate) fn deliver(&self, sample: &Sample, counters: &Counters) {
         match &self.kind {
             Kind::Sync(f) => {
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(sample))) {
+                if let Err(payload) = self.contain(|| f(sample)) {
                     self.report_panic(payload.as_ref(), counters);
                 }
             }
-            Kind::Async(make) => {
-                if self.busy.swap(true, Ordering::AcqRel) {
+            Kind::Async(worker) => {
+                if !worker.offer(sample) {
                     counters.add_skipped();
-                    return;
                 }
-                // The guard releases `busy` and the in-flight count however this ends.
-                let guard = InFlight::new(self.clone(), counters.clone());
-                let sample = *sample;
-                let future = match catch_unwind(AssertUnwindSafe(|| make(sample))) {
-                    Ok(future) => future,
-                    Err(payload) => {
-                        self.report_panic(payload.as_ref(), counters);
-                        return;
-                    }
-                };
-                // Dropped unpolled if the runtime is shutting down: the guard still runs.
-                drop(runtime.spawn(async move {
-                    // No callback body starts after `stop()` has returned.
-                    if guard.counters.is_stopped() {
-                        return;
-                    }
-                    if let Err(payload) = (Contained { future }).await {
-                        guard
-                            .callback
-                            .report_panic(payload.as_ref(), &guard.counters);
-                    }
-                }));
             }
         }
+    }
+
+    /// Runs a piece of the callback (a call, a poll), catching a panic. Once the callback has
+    /// panicked, its later panics are kept off stderr (see `quiet`).
+    fn contain<R>(&self, f: impl FnOnce() -> R) -> Result<R, Box<dyn Any + Send>> {
+        let quiet = self.panic_reported.load(Ordering::Acquire);
+        quiet::during(quiet, || catch_unwind(AssertUnwindSafe(f)))
     }
 
     fn report_panic(&self, payload: &(dyn Any + Send), counters: &Counters) {
@@ -187,43 +199,6 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         s
     } else {
         "Box<dyn Any>"
-    }
-}
-
-/// One async delivery in flight: counted while it lives, and its callback marked busy.
-struct InFlight {
-    callback: Arc<Callback>,
-    counters: Arc<Counters>,
-}
-
-impl InFlight {
-    fn new(callback: Arc<Callback>, counters: Arc<Counters>) -> InFlight {
-        counters.enter_delivery();
-        InFlight { callback, counters }
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.callback.busy.store(false, Ordering::Release);
-        self.counters.leave_delivery();
-    }
-}
-
-/// Polls a boxed future, turning a panic into an `Err` with its payload.
-struct Contained {
-    future: BoxFuture,
-}
-
-impl Future for Contained {
-    type Output = Result<(), Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match catch_unwind(AssertUnwindSafe(|| self.future.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
     }
 }
 

@@ -60,20 +60,23 @@ impl Counters {
     pub(crate) fn panics(&self) -> u64 {
         self.panics.load(Ordering::Relaxed)
     }
-    /// An async delivery (a task of loopmon's) starts.
-    pub(crate) fn enter_delivery(&self) {
+    /// One more of loopmon's tasks (a callback's) is alive on the runtime (counted before it is
+    /// spawned).
+    pub(crate) fn task_spawned(&self) {
         self.own.add();
     }
-    /// An async delivery ended.
-    pub(crate) fn leave_delivery(&self) {
+    /// One of loopmon's tasks has ended (or was dropped unpolled).
+    pub(crate) fn task_ended(&self) {
         self.own.remove();
     }
     /// Marks the monitor stopped; `true` if it already was.
+    /// Sequentially consistent, as [`is_stopped`](Self::is_stopped): an async callback's task
+    /// and `stop()` each write their flag, then read the other's (see `callback/worker.rs`).
     pub(crate) fn stop(&self) -> bool {
-        self.stopped.swap(true, Ordering::AcqRel)
+        self.stopped.swap(true, Ordering::SeqCst)
     }
     pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::Acquire)
+        self.stopped.load(Ordering::SeqCst)
     }
     pub(crate) fn finish(&self) {
         self.finished.store(true, Ordering::Release);

@@ -31,7 +31,9 @@ impl MonitorHandle {
     }
 
     /// Stops the monitor. Once this returns, no sample is taken and no callback starts; async
-    /// deliveries already running go on to their end. Idempotent; callable from any thread and
+    /// deliveries already running go on to their end. To keep that promise it may wait, on
+    /// another thread, for an async delivery that is starting (the callback's call and the first
+    /// poll of its future) to get past that first poll. Idempotent; callable from any thread and
     /// from within a callback.
     ///
     /// **It may wait**: if a synchronous callback (or a stall callback) is running on another

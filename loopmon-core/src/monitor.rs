@@ -65,6 +65,20 @@ impl Monitor {
         }
     }
 
+    /// Spawns the async callbacks' tasks. Called once, when the monitor starts.
+    pub(crate) fn start_callbacks(&self) {
+        for callback in self.callbacks.iter() {
+            callback.start(&self.runtime, &self.counters);
+        }
+    }
+
+    /// Wakes the async callbacks' tasks so that they see the monitor stopped or finished.
+    pub(crate) fn wake_callbacks(&self) {
+        for callback in self.callbacks.iter() {
+            callback.wake();
+        }
+    }
+
     /// Remembers the probe task; ends it at once if the monitor was stopped meanwhile.
     pub(crate) fn set_probe(&self, probe: AbortHandle) {
         let _ = self.probe.set(probe);
@@ -138,7 +152,7 @@ impl Monitor {
             if self.counters.is_stopped() {
                 break;
             }
-            callback.deliver(&sample, &self.runtime, &self.counters);
+            callback.deliver(&sample, &self.counters);
         }
         IN_DISPATCH.with(|d| d.set(false));
     }
@@ -155,6 +169,12 @@ impl Monitor {
             return;
         }
         self.abort_probe();
+        self.wake_callbacks();
+        // An async delivery that saw the monitor running may be starting: let it get past its
+        // first poll, so that no callback body starts once `stop()` has returned.
+        for callback in self.callbacks.iter() {
+            callback.wait_for_start();
+        }
         if let Some(watch) = self.watch.get() {
             watch.stop();
         }

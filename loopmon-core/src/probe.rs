@@ -50,6 +50,7 @@ impl Drop for Finished {
     fn drop(&mut self) {
         self.0.counters.own_task_ended();
         self.0.counters.finish();
+        self.0.wake_callbacks();
         self.0.report.ended(&self.0);
         if let Some(watch) = self.0.watch.get() {
             watch.retire();

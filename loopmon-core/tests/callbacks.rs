@@ -125,3 +125,139 @@ async fn panicking_callbacks_are_contained_and_counted() {
     assert_eq!(h.panics() + h.skipped(), sync_panics + ticks);
     assert!(h.panics() > sync_panics);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn callback_tasks_are_loopmon_s_own_and_end_with_the_monitor() {
+    let rec = Recorder::default();
+    let h = SleepMonitor::builder()
+        .interval(ms(10))
+        .callback(|_s: Sample| async {})
+        .callback(|_l: Duration, _t: usize, _a: DateTime<Utc>| async {})
+        .callback(rec.callback())
+        .build()
+        .unwrap()
+        .start();
+    let metrics = tokio::runtime::Handle::current().metrics();
+    // The probe and one task per async callback, spawned when the monitor starts.
+    assert_eq!(metrics.num_alive_tasks(), 3);
+    tokio::time::sleep(ms(60)).await;
+    let user_task = tokio::spawn(std::future::pending::<()>());
+    tokio::time::sleep(ms(40)).await;
+    h.stop();
+    let seen: Vec<usize> = rec.samples().iter().map(|s| s.tasks).collect();
+    assert!(seen.len() >= 6, "{seen:?}");
+    // None of loopmon's tasks is counted; the user's one is, once it exists.
+    assert!(seen.iter().all(|&t| t <= 1), "{seen:?}");
+    assert_eq!(seen.last(), Some(&1), "{seen:?}");
+    // stop() wakes the callbacks' tasks, and they end.
+    tokio::time::sleep(ms(20)).await;
+    assert_eq!(metrics.num_alive_tasks(), 1);
+    user_task.abort();
+}
+
+#[test]
+fn async_callbacks_run_on_a_runtime_installed_from_another_thread() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let h = SleepMonitor::builder()
+        .interval(ms(5))
+        .callback(move |_s: Sample| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    std::thread::sleep(ms(100));
+    h.stop();
+    let after_stop = calls.load(Ordering::SeqCst);
+    assert!(after_stop >= 5, "{after_stop} deliveries");
+    // stop() ended the probe and woke the callback's task, which ends (generous on a loaded
+    // machine); no delivery started meanwhile.
+    let waited = std::time::Instant::now();
+    while rt.metrics().num_alive_tasks() > 0 && waited.elapsed() < ms(5000) {
+        std::thread::sleep(ms(5));
+    }
+    assert_eq!(rt.metrics().num_alive_tasks(), 0);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        after_stop,
+        "a delivery after stop()"
+    );
+    // Runtime shutdown with a monitor running ends it quietly.
+    let h = SleepMonitor::builder()
+        .interval(ms(5))
+        .callback(|_s: Sample| async {})
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    std::thread::sleep(ms(20));
+    drop(rt);
+    assert!(!h.is_running());
+}
+
+#[test]
+fn no_async_delivery_starts_once_stop_has_returned() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for round in 0..40u64 {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let h = SleepMonitor::builder()
+            .interval(ms(1))
+            .stall_watchdog(false)
+            .callback(move |_s: Sample| {
+                let c = c.clone();
+                // A slow call before the body: a stop() often lands in the delivery's start.
+                std::thread::sleep(Duration::from_micros(300));
+                async move {
+                    c.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+            .build()
+            .unwrap()
+            .install(rt.handle());
+        // Stop at various points of the 1 ms interval, from outside the runtime.
+        std::thread::sleep(Duration::from_micros(3000 + round * 137));
+        h.stop();
+        let at_stop = calls.load(Ordering::SeqCst);
+        std::thread::sleep(ms(5));
+        assert_eq!(calls.load(Ordering::SeqCst), at_stop, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_callback_may_stop_its_own_monitor() {
+    let handle = Arc::new(std::sync::OnceLock::<loopmon_core::MonitorHandle>::new());
+    let theirs = handle.clone();
+    let h = SleepMonitor::builder()
+        .interval(ms(5))
+        .callback(move |_s: Sample| {
+            let theirs = theirs.clone();
+            // In the first poll of the delivery, before any await.
+            async move {
+                if let Some(h) = theirs.get() {
+                    h.stop();
+                }
+            }
+        })
+        .build()
+        .unwrap()
+        .start();
+    handle.set(h.clone()).unwrap();
+    let waited = std::time::Instant::now();
+    while h.is_running() && waited.elapsed() < ms(5000) {
+        tokio::time::sleep(ms(5)).await;
+    }
+    assert!(!h.is_running());
+}

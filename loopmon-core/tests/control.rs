@@ -4,6 +4,7 @@ mod common;
 
 use common::{ms, Recorder};
 use loopmon_core::{Error, Sample, SleepMonitor};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -203,4 +204,39 @@ fn stop_background_does_not_wait_for_a_callback_in_progress() {
         1,
         "only the callback in progress ran"
     );
+}
+
+#[test]
+fn install_on_a_runtime_without_a_timer_panics_at_the_caller_s_line() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let monitor = SleepMonitor::builder().build().unwrap();
+    let location = Arc::new(Mutex::new(None));
+    let seen = location.clone();
+    // The location the panic hook is given, for panics on this thread only (tests run in
+    // parallel).
+    let this_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let (Some(l), true) = (info.location(), std::thread::current().id() == this_thread) {
+            *seen.lock().unwrap() = Some((l.file().to_string(), l.line()));
+        }
+    }));
+    let expected_line = line!() + 1;
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(|| monitor.install(rt.handle())));
+    std::panic::set_hook(previous);
+    let payload = caught.expect_err("a runtime without a timer was accepted");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("timers are disabled"), "{message}");
+    let (file, line) = location.lock().unwrap().clone().expect("no location");
+    assert!(
+        file.ends_with("tests/control.rs"),
+        "panicked at {file}:{line}"
+    );
+    assert_eq!(line, expected_line);
 }

@@ -40,24 +40,24 @@ pub(crate) fn parse(key: &str, text: &str, range: Range) -> Result<Duration, Str
         }
         Err(E::UnknownUnit { unit, value, .. }) if unit.is_empty() => {
             return Err(format!(
-                "`\"{shown}\"` has no unit: write `\"{value}ms\"` or `\"{value}s\"`"
+                "`{key}`: `\"{shown}\"` has no unit: write `\"{value}ms\"` or `\"{value}s\"`"
             ))
         }
         Err(E::UnknownUnit { unit, value, .. }) => {
             return Err(format!(
-                "unknown unit `{unit}` in `\"{shown}\"`: use `ms`, `s`, `m` or `h`, \
+                "`{key}`: unknown unit `{unit}` in `\"{shown}\"`: use `ms`, `s`, `m` or `h`, \
                  for example `\"{value}ms\"`"
             ))
         }
         Err(E::NumberOverflow) => {
             return Err(format!(
-                "`\"{shown}\"` is too large or too precise: write at most nanosecond precision, \
+                "`{key}`: `\"{shown}\"` is too large or too precise: write at most nanosecond precision, \
                  such as `\"1.5s\"`"
             ))
         }
         Err(_) => {
             return Err(format!(
-                "`\"{shown}\"` is not a duration: write one such as `\"500ms\"`, `\"1.5s\"` \
+                "`{key}`: `\"{shown}\"` is not a duration: write one such as `\"500ms\"`, `\"1.5s\"` \
                  or `\"1m 30s\"`"
             ))
         }
@@ -110,17 +110,31 @@ mod tests {
     #[test]
     fn errors_say_what_to_write() {
         for (text, message) in [
-            ("500", "`\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`"),
+            ("500", "`interval`: `\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`"),
             ("0ms", "`interval` must not be zero: write a positive duration such as `\"100ms\"`"),
             ("0", "`interval` must not be zero: write a positive duration such as `\"100ms\"`"),
-            ("soon", "`\"soon\"` is not a duration: write one such as `\"500ms\"`, `\"1.5s\"` or `\"1m 30s\"`"),
+            ("soon", "`interval`: `\"soon\"` is not a duration: write one such as `\"500ms\"`, `\"1.5s\"` or `\"1m 30s\"`"),
             ("", "`interval` is empty: write a duration such as `\"500ms\"`"),
-            ("5x", "unknown unit `x` in `\"5x\"`: use `ms`, `s`, `m` or `h`, for example `\"5ms\"`"),
+            ("5x", "`interval`: unknown unit `x` in `\"5x\"`: use `ms`, `s`, `m` or `h`, for example `\"5ms\"`"),
             ("500us", "`interval` of `\"500us\"` is shorter than tokio's 1ms timer resolution: write at least `\"1ms\"`"),
             ("2d", "`interval` of `\"2d\"` is too long to schedule: write at most `\"24h\"`"),
         ] {
             assert_eq!(interval(text), Err(message.to_string()), "{text:?}");
         }
+    }
+
+    #[test]
+    fn every_message_names_its_key() {
+        for key in ["interval", "max_lag", "stall_threshold"] {
+            for text in ["500", "soon", "5x", "", "0", "99999999999999999999s"] {
+                let message = parse(key, text, INTERVAL).unwrap_err();
+                assert!(message.starts_with(&format!("`{key}`")), "{message}");
+            }
+        }
+        assert_eq!(
+            parse("max_lag", "500", MAX_LAG),
+            Err("`max_lag`: `\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`".to_string())
+        );
     }
 
     #[test]

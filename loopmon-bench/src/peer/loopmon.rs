@@ -2,6 +2,7 @@
 
 use super::Cb;
 use crate::recorder::Recorder;
+use chrono::{DateTime, Utc};
 use loopmon::{MonitorHandle, Sample, SleepMonitor};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,7 +22,9 @@ pub(super) fn start(
             rec.push(s.lag);
             tasks_seen.store(s.tasks as u64, Ordering::Relaxed);
         }),
-        Cb::AsyncNoop => builder.callback(|_: Sample| async {}),
+        Cb::AsyncNoop => {
+            builder.callback(|_lag: Duration, _tasks: usize, _at: DateTime<Utc>| async {})
+        }
     };
     builder.build().expect("a valid interval").start()
 }

@@ -3,6 +3,8 @@
 //! process's CPU time (`getrusage`) and the ticks it really made, and compares per tick against
 //! the floor measured in the same run.
 
+mod pairs;
+
 use super::{args, py_args, run_jobs, Ctx, Flavor, Job, Runs};
 use crate::child::{Args, Out};
 use crate::peer::{Cb, Peer, Probe};
@@ -101,7 +103,7 @@ impl Who {
             }
             Who::Rust(Peer::Loopmon, Cb::Noop) => "**loopmon** + 1 sync no-op callback".into(),
             Who::Rust(Peer::Loopmon, Cb::AsyncNoop) => {
-                "**loopmon** + 1 async no-op callback (a task per tick)".into()
+                "**loopmon** + 1 async no-op callback (its own task)".into()
             }
             Who::Rust(p, _) => p.label().into(),
             Who::Py => "Python loopmon 1.0.1 + 1 callback".into(),
@@ -150,12 +152,17 @@ fn configs(quick: bool) -> Vec<Cfg> {
             iv,
             reps,
         };
-        v.push(ct(Who::Rust(Peer::Floor, Cb::None), reps));
+        // At 1 ms the floor and the async callback alternate for the pairs of `pairs.rs`.
+        let pairs = if quick { 1 } else { pairs::PAIRS };
+        v.push(ct(
+            Who::Rust(Peer::Floor, Cb::None),
+            if iv == 1 { pairs } else { reps },
+        ));
+        if iv == 1 {
+            v.push(ct(lm(Cb::AsyncNoop), pairs));
+        }
         v.push(ct(lm(Cb::Record), reps));
         v.push(ct(lm(Cb::None), reps));
-        if iv == 1 {
-            v.push(ct(lm(Cb::AsyncNoop), 1));
-        }
         v.push(ct(Who::Rust(Peer::Naive, Cb::None), 1));
         if !quick {
             v.push(ct(Who::Rust(Peer::Eld, Cb::None), 1));
@@ -410,6 +417,11 @@ fn cpu_section(ctx: &mut Ctx, cfgs: &[Cfg], res: &HashMap<String, Runs>, secs: f
         ),
     );
     ctx.report.section(body);
+    pairs::target(
+        &mut ctx.report,
+        &lm_of(1, Flavor::Ct, Cb::AsyncNoop),
+        &floor,
+    );
     ctx.report.target(
         "CPU per tick at 1 ms with one callback, current_thread",
         "≤ 1.15 × the floor",

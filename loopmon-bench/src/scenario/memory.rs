@@ -156,8 +156,8 @@ pub(crate) fn run(ctx: &mut Ctx) {
          ticks and the CPU per tick is mostly the contestant's own work (the floor's is the \
          timer's share); RSS from `/proc/self/statm`, heap \
          allocations counted by the harness's global allocator over the same window (the whole \
-         process: the timer, the runtime and the contestant). An async callback runs as a task \
-         per sample, so it allocates by design. {reps} run(s) each: a leak grows in every run, \
+         process: the timer, the runtime and the contestant). An async callback runs in one task \
+         of its own, spawned when the monitor starts, so it allocates nothing per sample either. {reps} run(s) each: a leak grows in every run, \
          while a one-off step (a runtime queue or the allocator growing once, with a handful \
          of allocations in the whole window) shows in one run only; the target is judged on \
          the smaller growth.\n\n{}",

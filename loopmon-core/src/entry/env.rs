@@ -5,7 +5,8 @@
 //! - `LOOPMON=off` disables the monitor (`on` is the default).
 //!
 //! A bad value never stops the program: one warning is printed to stderr (once per process)
-//! and the attribute's value is kept.
+//! and the attribute's value is kept. A value that is not UTF-8 is a bad value like any other (it
+//! is shown with `�` for the bytes that are not).
 
 use crate::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,8 +35,8 @@ impl Settings {
     /// Reads [`LOOPMON`] and [`LOOPMON_INTERVAL`]; prints one warning per process on a bad
     /// value.
     pub fn from_env(interval: Duration) -> Settings {
-        let switch = std::env::var(LOOPMON).ok();
-        let chosen = std::env::var(LOOPMON_INTERVAL).ok();
+        let switch = read(LOOPMON);
+        let chosen = read(LOOPMON_INTERVAL);
         let (settings, warning) = Settings::resolve(interval, switch.as_deref(), chosen.as_deref());
         if let Some(warning) = warning {
             if !WARNED.swap(true, Ordering::Relaxed) {
@@ -84,6 +85,12 @@ impl Settings {
         let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
         (settings, warning)
     }
+}
+
+/// The value of the variable `name`, if set. A value that is not UTF-8 comes back lossily
+/// converted: its `U+FFFD` marks make it invalid for either variable, so it gets their warning.
+fn read(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
 }
 
 /// Parses an interval in humantime syntax and checks that a monitor can run with it.
@@ -143,6 +150,28 @@ mod tests {
             );
             assert!(w.ends_with("keeping the interval of 500ms"), "{w}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn values_that_are_not_utf8_warn_like_other_bad_values() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = "LOOPMON_TEST_NOT_UTF8";
+        for bytes in [&b"off\xff"[..], b"\xff", b"100\xffms"] {
+            std::env::set_var(name, std::ffi::OsStr::from_bytes(bytes));
+            let value = read(name);
+            let (s, w) = Settings::resolve(ATTR, value.as_deref(), None);
+            assert!(s.enabled, "{bytes:?}");
+            let w = w.unwrap_or_else(|| panic!("no warning for LOOPMON={bytes:?}"));
+            assert!(w.starts_with("ignoring `LOOPMON="), "{w}");
+            assert!(w.contains('\u{FFFD}'), "{w}");
+            let (s, w) = Settings::resolve(ATTR, None, value.as_deref());
+            assert_eq!(s.interval, ATTR, "{bytes:?}");
+            let w = w.unwrap_or_else(|| panic!("no warning for LOOPMON_INTERVAL={bytes:?}"));
+            assert!(w.starts_with("ignoring `LOOPMON_INTERVAL="), "{w}");
+            assert!(w.ends_with("keeping the interval of 500ms"), "{w}");
+        }
+        std::env::remove_var(name);
     }
 
     #[test]

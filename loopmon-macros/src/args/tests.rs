@@ -60,7 +60,7 @@ fn every_error_is_reported() {
              `interval`, `callback`, `stall_threshold`, `on_stall`, `metrics`, `crate`, \
              `flavor`, `worker_threads`, `start_paused`, \
              `unhandled_panic`, `name`",
-            "`\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`",
+            "`interval`: `\"500\"` has no unit: write `\"500ms\"` or `\"500s\"`",
             "`interval` is given twice: remove one of them",
             "`callback` takes a path, not a literal: write `callback = print`",
             "`max_lag` is a test guard: only `#[loopmon::test]` takes it",

@@ -2,7 +2,7 @@
 //! callback with its panics contained.
 
 use super::Watch;
-use crate::callback::panic_message;
+use crate::callback::{panic_message, quiet};
 use crate::counters::Counters;
 use crate::error::Error;
 use crate::monitor::Monitor;
@@ -35,7 +35,10 @@ impl OnStall {
     }
 
     pub(super) fn call(&self, stall: &Stall, counters: &Counters) {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (self.f)(stall))) {
+        // Once it has panicked, its later panics are kept off stderr (see `callback::quiet`).
+        let quiet = self.panic_reported.load(Ordering::Acquire);
+        let outcome = quiet::during(quiet, || catch_unwind(AssertUnwindSafe(|| (self.f)(stall))));
+        if let Err(payload) = outcome {
             counters.add_panic();
             if !self.panic_reported.swap(true, Ordering::AcqRel) {
                 eprintln!(

@@ -5,8 +5,8 @@
 //! `loopmon_lag_seconds` shows the stall.
 //!
 //! ```text
-//! cargo run --example prometheus --features metrics           # demo: block, scrape, print, exit
-//! cargo run --example prometheus --features metrics -- serve  # serve on 127.0.0.1:3000
+//! cargo run -p loopmon-examples --example prometheus           # demo: block, scrape, print, exit
+//! cargo run -p loopmon-examples --example prometheus -- serve  # serve on 127.0.0.1:3000
 //! ```
 //!
 //! The setup is four lines: install the exporter, then build the monitor with `.metrics(true)`

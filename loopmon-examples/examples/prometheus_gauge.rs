@@ -2,12 +2,12 @@
 //! `Gauge` to the last lag.
 //!
 //! ```text
-//! cargo run --example prometheus_gauge
+//! cargo run -p loopmon-examples --example prometheus_gauge
 //! ```
 //!
 //! The original binds the gauge with `functools.partial(collect_lag, gauge)`; in Rust a closure
 //! captures it. For a histogram of every sample, labels and stall counts without a callback, see
-//! the `metrics` feature and `examples/prometheus.rs`.
+//! the `metrics` feature and `loopmon-examples/examples/prometheus.rs`.
 
 use chrono::{DateTime, Utc};
 use prometheus::{Encoder, Gauge, Registry, TextEncoder};

@@ -1,6 +1,5 @@
 //! A real Prometheus scrape: runs `examples/prometheus.rs` on 127.0.0.1 with an ephemeral port,
 //! blocks its runtime through `/block`, and reads the stall back from `/metrics` over HTTP.
-#![cfg(feature = "metrics")]
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/prometheus.rs"]

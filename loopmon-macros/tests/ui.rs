@@ -2,8 +2,10 @@
 //! (`tests/ui/*.rs` with their committed `.stderr`), every supported use compiles and runs
 //! (`tests/ui/pass_*.rs`).
 //!
-//! After a deliberate change of a message: `TRYBUILD=overwrite cargo test --test ui`, then read
-//! the new `.stderr` files.
+//! The cases live here, in the macro crate, so that trybuild is no dev-dependency of the facade
+//! (and `cargo run --example basic` does not build it). After a deliberate change of a message:
+//! `TRYBUILD=overwrite cargo test -p loopmon-macros --test ui`, then read the new `.stderr`
+//! files.
 
 #[test]
 fn ui() {

@@ -9,7 +9,9 @@
 //! - shown: the frame just inside the innermost user frame (the library function the user
 //!   called, such as `std::thread::sleep`: libc and std's internals below it are dropped), then
 //!   the user's frames outwards, up to four, skipping the library frames between them, and
-//!   stopping at the first `tokio::runtime::…` or `tokio::task::…` frame (the scheduler);
+//!   stopping at the first `tokio::runtime::…` or `tokio::task::…` frame (the scheduler; told
+//!   by its files under `tokio-*/src/runtime/` when names are short), or at loopmon's own code
+//!   that drives the user's (`loopmon_core::entry`, `::block_on`, `::callback`);
 //! - with no user frame: nothing if some frame has no name (a stripped binary: the snapshot says
 //!   so), else the first four library frames (std's, a dependency's) below the scheduler, or,
 //!   with none of those, the first four named frames (a thread of C code).
@@ -23,6 +25,14 @@ use std::path::Path;
 
 /// User frames shown at most.
 const USER_FRAMES: usize = 4;
+
+/// loopmon's own code that drives the user's (the entry points, the `block_on` probe, the
+/// callback deliveries): below the user's frames, like the scheduler.
+const LOOPMON_DRIVERS: [&str; 3] = [
+    "loopmon_core::entry::",
+    "loopmon_core::block_on::",
+    "loopmon_core::callback::",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
@@ -39,7 +49,19 @@ fn origin(frame: &Frame) -> Origin {
     let bare = name
         .trim_start_matches(['<', '&'])
         .trim_start_matches("mut ");
-    if bare.starts_with("tokio::runtime::") || bare.starts_with("tokio::task::") {
+    if bare.starts_with("tokio::runtime::")
+        || bare.starts_with("tokio::task::")
+        || LOOPMON_DRIVERS.iter().any(|p| bare.starts_with(p))
+    {
+        return Origin::Scheduler;
+    }
+    // Without linkage names (`debug = "line-tables-only"`) inlined frames have short names:
+    // tokio's scheduler is told by its files.
+    if frame
+        .file
+        .as_deref()
+        .is_some_and(|f| f.contains("/tokio-") && f.contains("/src/runtime/"))
+    {
         return Origin::Scheduler;
     }
     if let Some(file) = &frame.file {

@@ -255,3 +255,40 @@ fn decisions_on_fake_proc_files() {
     assert_eq!(snap.stack_missing, Some(StackMissing::Unreadable));
     assert_eq!(inspect_fake("empty", &[("stat", "")]), None);
 }
+
+#[test]
+fn trim_stops_at_loopmons_drivers_and_at_tokios_files_under_short_names() {
+    let std_src = Some("/rustc/abc/library/std/src/thread/functions.rs");
+    let tokio =
+        Some("/r/.cargo/registry/src/index.crates.io-1/tokio-1.54.1/src/runtime/task/core.rs");
+    let frames = vec![
+        frame("std::thread::functions::sleep", std_src, 2),
+        frame("app::main::{{closure}}", Some("/work/app/src/main.rs"), 9),
+        frame(
+            "<loopmon_core::entry::guard::Timed<F> as core::future::future::Future>::poll",
+            Some("/work/loopmon/loopmon-core/src/entry/guard.rs"),
+            142,
+        ),
+        frame("app::after", Some("/work/app/src/main.rs"), 1),
+    ];
+    let names: Vec<_> = trim::trim(frames, None)
+        .into_iter()
+        .filter_map(|f| f.function)
+        .collect();
+    assert_eq!(
+        names,
+        ["std::thread::functions::sleep", "app::main::{{closure}}"]
+    );
+    // `debug = "line-tables-only"`: inlined frames carry short names; tokio's files tell.
+    let frames = vec![
+        frame("std::thread::functions::sleep", std_src, 2),
+        frame("{async_block#0}", Some("/work/app/src/cmd/get.rs"), 66),
+        frame("poll<app::Handler>", tokio, 369),
+        frame("{async_fn#0}", Some("/work/app/src/main.rs"), 3),
+    ];
+    let names: Vec<_> = trim::trim(frames, None)
+        .into_iter()
+        .filter_map(|f| f.function)
+        .collect();
+    assert_eq!(names, ["std::thread::functions::sleep", "{async_block#0}"]);
+}

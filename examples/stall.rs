@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // Under `--cfg tokio_unstable`, lets the stall reports name the task and where it was
-    // spawned; otherwise does nothing.
-    loopmon::install_poll_hooks(&mut builder)
+    // What `#[loopmon::main]` does for the runtime it builds: lets stall reports look at a
+    // worker stuck before the probe ever ran on it, and under `--cfg tokio_unstable` name the
+    // task and where it was spawned.
+    loopmon::install_hooks(&mut builder)
         .worker_threads(2)
         .enable_all();
     let runtime = builder.build().unwrap();

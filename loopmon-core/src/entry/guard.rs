@@ -75,7 +75,7 @@ impl LagGuard {
         if state
             .stall
             .as_ref()
-            .map_or(true, |s| stall.elapsed >= s.elapsed)
+            .is_none_or(|s| stall.elapsed >= s.elapsed)
         {
             state.stall = Some(stall.clone());
         }

@@ -101,7 +101,7 @@ pub(super) fn unwind(
             .get(1)
             .map_or(Call::Unknown, |&ra| call_before(ra, entry, code));
         let rank = (root, call, tail.len());
-        if best.as_ref().map_or(true, |(b, _)| rank > *b) {
+        if best.as_ref().is_none_or(|(b, _)| rank > *b) {
             best = Some((rank, tail));
         }
     }

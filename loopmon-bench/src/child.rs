@@ -134,7 +134,7 @@ pub(crate) fn run(mut cmd: Command) -> Result<Record, String> {
     }
 }
 
-/// A child that serves while the harness drives it (scenario 8): started as `child <args>`, it
+/// A child that serves while the harness drives it (scenario 9): started as `child <args>`, it
 /// prints `LISTEN <address>` once it accepts connections, then its `RESULT` line when it ends.
 /// Its stderr is the harness's.
 #[derive(Debug)]
@@ -161,7 +161,7 @@ impl Serving {
             .map_err(|e| format!("cannot start `child {}`: {e}", args.join(" ")))?;
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut line = String::new();
-        // Bounded: the child prints this line or ends (it exits by itself, see scenario 8).
+        // Bounded: the child prints this line or ends (it exits by itself, see scenario 9).
         let _ = stdout.read_line(&mut line);
         let addr = line
             .strip_prefix("LISTEN ")

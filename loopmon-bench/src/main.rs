@@ -28,7 +28,7 @@ use std::time::Instant;
 static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
 
 const USAGE: &str = "usage: loopmon-bench all [--quick] [--out PATH] [--only SCENARIO,...]\n\
-                     scenarios: idle (noise + CPU), accuracy, throughput, scaling, detect, memory, buildtime, http";
+                     scenarios: idle (noise + CPU), accuracy, throughput, scaling, detect, memory, buildtime, http, stacks";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -8,6 +8,7 @@ pub(crate) mod http;
 pub(crate) mod idle;
 pub(crate) mod memory;
 pub(crate) mod scaling;
+pub(crate) mod stacks;
 pub(crate) mod throughput;
 
 use crate::child::{Args, Out};
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Runtime};
 
 /// The scenarios, in the order `all` runs them.
-pub(crate) const NAMES: [&str; 8] = [
+pub(crate) const NAMES: [&str; 9] = [
     "idle",
     "accuracy",
     "throughput",
@@ -29,6 +30,7 @@ pub(crate) const NAMES: [&str; 8] = [
     "memory",
     "buildtime",
     "http",
+    "stacks",
 ];
 
 /// What every scenario's `run` side gets.
@@ -65,6 +67,7 @@ pub(crate) fn run(scenario: &str, ctx: &mut Ctx) {
         "detect" => detect::run(ctx),
         "memory" => memory::run(ctx),
         "buildtime" => buildtime::run(ctx),
+        "stacks" => stacks::run(ctx),
         "http" => http::run(ctx),
         other => panic!("unknown scenario `{other}`; expected one of {NAMES:?}"),
     }

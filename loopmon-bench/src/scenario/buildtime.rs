@@ -16,15 +16,18 @@ use std::time::Instant;
 
 const TOKIO: &str = r#"tokio = { version = "1.54", features = ["macros", "rt-multi-thread"] }"#;
 
-/// The two crates: name, extra dependency line, the attribute on `main`.
-fn crates(checkout: &Path) -> [(&'static str, String, &'static str); 2] {
-    let loopmon = format!(
-        "loopmon = {{ path = {:?} }}",
-        checkout.display().to_string()
+/// The crates: name, extra dependency line, the attribute on `main`. The third is loopmon
+/// without its default `stacks` feature (no stack symbolizer: gimli, addr2line, object).
+fn crates(checkout: &Path) -> [(&'static str, String, &'static str); 3] {
+    let path = checkout.display().to_string();
+    let loopmon = format!("loopmon = {{ path = {path:?} }}");
+    let lean = format!(
+        "loopmon = {{ path = {path:?}, default-features = false, features = [\"macros\"] }}"
     );
     [
         ("hello-tokio", String::new(), "#[tokio::main]"),
         ("hello-loopmon", loopmon, "#[loopmon::main]"),
+        ("hello-loopmon-lean", lean, "#[loopmon::main]"),
     ]
 }
 
@@ -70,9 +73,9 @@ fn clean_build(root: &Path) -> Result<(f64, f64), String> {
 }
 
 /// Wall-clock and CPU seconds of each build, per crate.
-type Secs = [(Vec<f64>, Vec<f64>); 2];
+type Secs = [(Vec<f64>, Vec<f64>); 3];
 
-/// Builds both crates `pairs` times, alternating; returns the seconds of each build, per crate,
+/// Builds the crates `pairs` times, alternating; returns the seconds of each build, per crate,
 /// and the `syn` versions in the loopmon crate's tree.
 fn measure(pairs: usize) -> Result<(Secs, Vec<String>), String> {
     // This checkout, or another one to compare with (`LOOPMON_CHECKOUT=/path/to/loopmon`).
@@ -138,7 +141,7 @@ fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
 
 pub(crate) fn run(ctx: &mut Ctx) {
     let pairs = if ctx.quick { 1 } else { 5 };
-    let ([(tw, tc), (lw, lc)], syns) = match measure(pairs) {
+    let ([(tw, tc), (lw, lc), (nw, nc)], syns) = match measure(pairs) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("  buildtime: {e}");
@@ -149,6 +152,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
         }
     };
     let (wall, cpu) = (ratios(&lw, &tw), ratios(&lc, &tc));
+    let (lean_wall, lean_cpu) = (ratios(&nw, &tw), ratios(&nc, &tc));
     let syns = if syns.is_empty() {
         "none".to_string()
     } else {
@@ -164,7 +168,9 @@ pub(crate) fn run(ctx: &mut Ctx) {
          is less disturbed by other processes on a shared machine.\n\n\
          | crate | wall clock, s | CPU, s |\n|---|---|---|\n\
          | `#[tokio::main]` | {} | {} |\n| `#[loopmon::main]` | {} | {} |\n\
-         | ratio loopmon / tokio, per pair | {} | {} |\n\n\
+         | ratio loopmon / tokio, per pair | {} | {} |\n\
+         | `#[loopmon::main]`, `default-features = false, features = [\"macros\"]` (no stacks) | {} | {} |\n\
+         | ratio loopmon without stacks / tokio, per pair | {} | {} |\n\n\
          `syn` in the loopmon crate's tree (`cargo tree -e normal,build`): {syns}.\n",
         show(&tw, 1),
         show(&tc, 1),
@@ -172,8 +178,19 @@ pub(crate) fn run(ctx: &mut Ctx) {
         show(&lc, 1),
         show(&wall, 2),
         show(&cpu, 2),
+        show(&nw, 1),
+        show(&nc, 1),
+        show(&lean_wall, 2),
+        show(&lean_cpu, 2),
     ));
     let (w, c) = (Summary::of(&wall), Summary::of(&cpu));
+    let lean = Summary::of(&lean_wall);
+    ctx.report.target(
+        "clean debug build of a hello world, loopmon without `stacks` / `#[tokio::main]`",
+        "≤ 1.25 × (wall clock)",
+        lean.map_or_else(|| "—".into(), |l| format!("{} × wall clock", l.show(2))),
+        lean.map(|l| l.median <= 1.25),
+    );
     ctx.report.target(
         "clean debug build of a hello world, `#[loopmon::main]` / `#[tokio::main]`",
         "≤ 1.25 × (wall clock), one `syn`",

@@ -1,4 +1,4 @@
-//! Scenario 8: what loopmon costs a real server. An HTTP/1.1 server (hyper) on loopback, in a
+//! Scenario 9: what loopmon costs a real server. An HTTP/1.1 server (hyper) on loopback, in a
 //! child process of its own, started by `#[tokio::main]` or by `#[loopmon::main]` (the same
 //! function, the attribute swapped: the README's one line of adoption, with its defaults), is
 //! driven by the harness's load generator ([`load`]) with a fixed number of requests. The
@@ -542,7 +542,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
             .join(" / ")
     };
     ctx.report.section(format!(
-        "## 8. Cost under an HTTP load\n\n\
+        "## 9. Cost under an HTTP load\n\n\
          A hyper 1.x HTTP/1.1 server on 127.0.0.1 (one task per connection, a {}-byte body per \
          request), started by `#[tokio::main]` or by `#[loopmon::main]` (the same function, the \
          attribute swapped: loopmon's defaults, that is a 100 ms interval, the default reporter \

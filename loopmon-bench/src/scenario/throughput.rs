@@ -2,7 +2,7 @@
 //! with the contestant at a 10 ms interval, in pairs whose order alternates; the figure is the
 //! ratio of the pair's throughputs (time without / time with: 1 = no impact, < 1 = slower).
 //! Its run-to-run spread is far wider than the 0.5 % of loopmon's throughput target, which
-//! scenario 8 (an HTTP load, CPU per request, a confidence interval) carries instead.
+//! scenario 9 (an HTTP load, CPU per request, a confidence interval) carries instead.
 
 use super::{args, py_args, run_jobs, Ctx, Flavor, Job};
 use crate::child::{Args, Out};
@@ -202,7 +202,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
          The Python original has its own \
          workload (asyncio is slower per yield); only its ratio compares. The run-to-run \
          spread here is far wider than 0.5 %: loopmon's throughput target (≥ 0.995) is judged \
-         in scenario 8, on an HTTP load, with a confidence interval.\n\n{}",
+         in scenario 9, on an HTTP load, with a confidence interval.\n\n{}",
         t.render()
     ));
 }

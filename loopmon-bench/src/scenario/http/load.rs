@@ -1,4 +1,4 @@
-//! The load generator of scenario 8, in the harness's process (never the server's): keep-alive
+//! The load generator of scenario 9, in the harness's process (never the server's): keep-alive
 //! HTTP/1.1 connections on loopback, one blocking `std::net` thread each, one request in flight
 //! per connection, a fixed number of requests, every loop bounded in count and in time.
 

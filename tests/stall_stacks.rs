@@ -6,18 +6,24 @@ use std::io::Read;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// The first `Started` report in `log`, waiting up to 5 s for it.
-fn started(log: &Mutex<Vec<Stall>>) -> Stall {
+/// How long each test blocks: long enough for the watchdog to look while it lasts, even when
+/// its first look (parsing the binary's tables) competes with other tests for the CPU.
+const BLOCK: Duration = Duration::from_millis(1000);
+
+/// The first `Started` report in `log`, waiting up to 5 s for it (without blocking the
+/// runtime: that would be a stall of its own).
+async fn started(log: &Mutex<Vec<Stall>>) -> Stall {
     for _ in 0..500 {
-        if let Some(s) = log
+        let found = log
             .lock()
             .unwrap()
             .iter()
             .find(|s| s.kind == StallKind::Started)
-        {
-            return s.clone();
+            .cloned();
+        if let Some(stall) = found {
+            return stall;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("no stall reported: {:?}", log.lock().unwrap());
 }
@@ -63,7 +69,7 @@ static SLEEP_LINE: Mutex<u32> = Mutex::new(0);
 #[inline(never)]
 fn load_user() -> u64 {
     *SLEEP_LINE.lock().unwrap() = line!() + 1;
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(BLOCK);
     std::hint::black_box(7)
 }
 
@@ -76,7 +82,7 @@ fn load_user() -> u64 {
 )]
 async fn a_sleeping_worker_is_named_with_its_line() {
     tokio::spawn(async { load_user() }).await.unwrap();
-    let stall = started(&SLEEP);
+    let stall = started(&SLEEP).await;
     let line = *SLEEP_LINE.lock().unwrap();
     assert_names(&stall, ThreadActivity::Sleeping, "load_user", line);
 }
@@ -107,14 +113,14 @@ async fn a_body_waiting_on_a_lock_is_named_with_its_line() {
     let release = std::thread::spawn(move || {
         let held = SHARED.lock().unwrap();
         locked.send(()).unwrap();
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(BLOCK);
         drop(held);
     });
     is_locked.recv().unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     bump_counter();
     release.join().unwrap();
-    let stall = started(&LOCK);
+    let stall = started(&LOCK).await;
     let line = *LOCK_LINE.lock().unwrap();
     assert_eq!(stall.worker, None, "the block_on thread: {stall}");
     assert_names(&stall, ThreadActivity::WaitingOnLock, "bump_counter", line);
@@ -141,7 +147,7 @@ async fn a_blocking_read_is_named_with_its_line() {
     let addr = listener.local_addr().unwrap();
     let writer = std::thread::spawn(move || {
         let (mut peer, _) = listener.accept().unwrap();
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(BLOCK);
         std::io::Write::write_all(&mut peer, b"pong").unwrap();
     });
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -150,7 +156,7 @@ async fn a_blocking_read_is_named_with_its_line() {
         .await
         .unwrap();
     writer.join().unwrap();
-    let stall = started(&READ);
+    let stall = started(&READ).await;
     let line = *READ_LINE.lock().unwrap();
     let ThreadActivity::BlockingIo { syscall } = stall
         .snapshot

@@ -11,7 +11,16 @@ pub(crate) fn run(ctx: &mut Ctx) {
     let captures = if ctx.quick { "3" } else { "50" };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["run", "--release", "-q", "-p", "loopmon-bench", "--bin", "stacks", "--"])
+        .args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "loopmon-bench",
+            "--bin",
+            "stacks",
+            "--",
+        ])
         .arg(captures)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output();

@@ -349,10 +349,17 @@ impl Look<'_> {
         *self.next = (*self.next).min(at);
     }
 
-    fn started(&mut self, mut stall: Ongoing) {
+    /// Reports `stall` started. `still_stuck` tells, after the thread was looked at, whether it
+    /// was still in that stall: a snapshot taken after the stall ended (the first look parses
+    /// the binaries' tables, which takes a while) would show whatever the thread did next, so it
+    /// is dropped.
+    fn started(&mut self, mut stall: Ongoing, still_stuck: &dyn Fn() -> bool) {
         // Look at the stuck thread while it is stuck (on the watchdog thread; the first look
         // parses the binaries' tables, later ones take a fraction of a millisecond).
         stall.snapshot = stall.thread_id.and_then(inspect::look_at);
+        if stall.snapshot.is_some() && !still_stuck() {
+            stall.snapshot = None;
+        }
         let elapsed = clock::between(stall.since, self.now);
         self.reports.push(stall.report(StallKind::Started, elapsed));
         self.ongoing.push(stall);
@@ -392,18 +399,21 @@ impl Look<'_> {
             return;
         }
         let since = hb.stuck_since(seen);
-        self.started(Ongoing {
-            subject,
-            since,
-            earliest: since,
-            latest: hb.due().max(since),
-            busy: worker.and_then(|w| watch.busy(w)),
-            thread_name: hb.thread_name(),
-            thread_id: hb.tid(),
-            worker,
-            task: worker.and_then(|w| hooks::culprit(&watch.runtime, w)),
-            snapshot: None,
-        });
+        self.started(
+            Ongoing {
+                subject,
+                since,
+                earliest: since,
+                latest: hb.due().max(since),
+                busy: worker.and_then(|w| watch.busy(w)),
+                thread_name: hb.thread_name(),
+                thread_id: hb.tid(),
+                worker,
+                task: worker.and_then(|w| hooks::culprit(&watch.runtime, w)),
+                snapshot: None,
+            },
+            &|| hb.seen() == seen,
+        );
     }
 
     /// Every worker of a `multi_thread` runtime, by the stuck-worker rule.
@@ -427,20 +437,30 @@ impl Look<'_> {
                 self.wake_at(deadline.saturating_add(1));
                 continue;
             }
-            self.started(Ongoing {
-                subject,
-                since,
-                earliest: workers.progress(w).unwrap_or(since),
-                latest: since,
-                busy: workers.busy(w),
-                thread_name: watch.thread_name(w, workers),
-                thread_id: RuntimeThreads::find(&watch.runtime)
-                    .and_then(|t| t.worker(w, workers.len()))
-                    .or_else(|| watch.threads.worker(w, workers.len())),
-                worker: Some(w),
-                task: hooks::culprit(&watch.runtime, w),
-                snapshot: None,
-            });
+            self.started(
+                Ongoing {
+                    subject,
+                    since,
+                    earliest: workers.progress(w).unwrap_or(since),
+                    latest: since,
+                    busy: workers.busy(w),
+                    thread_name: watch.thread_name(w, workers),
+                    thread_id: RuntimeThreads::find(&watch.runtime)
+                        .and_then(|t| t.worker(w, workers.len()))
+                        .or_else(|| watch.threads.worker(w, workers.len())),
+                    worker: Some(w),
+                    task: hooks::culprit(&watch.runtime, w),
+                    snapshot: None,
+                },
+                &|| {
+                    let metrics = watch.runtime.metrics();
+                    let now = (
+                        metrics.worker_park_unpark_count(w),
+                        metrics.worker_total_busy_duration(w),
+                    );
+                    workers.pair(w) == Some(now)
+                },
+            );
         }
     }
 }

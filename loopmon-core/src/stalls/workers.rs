@@ -89,6 +89,15 @@ impl Workers {
         self.seen.get(w).copied().flatten().map(|s| s.progress)
     }
 
+    /// Worker `w`'s last pair seen: (park/unpark count, busy time).
+    pub(crate) fn pair(&self, w: usize) -> Option<(u64, Duration)> {
+        self.seen
+            .get(w)
+            .copied()
+            .flatten()
+            .map(|s| (s.count, s.busy))
+    }
+
     /// The busy time worker `w` has published so far (frozen during a stall).
     pub(crate) fn busy(&self, w: usize) -> Option<Duration> {
         self.seen.get(w).copied().flatten().map(|s| s.busy)

@@ -35,7 +35,7 @@ pub(crate) fn run(ctx: &mut Ctx) {
     let matched = table
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| pattern"))
-        .map(|l| l.split(" | ").nth(4) == Some("yes"))
+        .map(|l| l.split(" | ").nth(4).is_some_and(|e| e.starts_with("yes")))
         .collect::<Vec<_>>();
     let equal = matched.iter().filter(|&&m| m).count();
     ctx.report.section(format!(

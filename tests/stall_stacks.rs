@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// How long each test blocks: long enough for the watchdog to look while it lasts, even when
 /// its first look (parsing the binary's tables) competes with other tests for the CPU.
-const BLOCK: Duration = Duration::from_millis(1000);
+const BLOCK: Duration = Duration::from_millis(1500);
 
 /// The first `Started` report in `log`, waiting up to 5 s for it (without blocking the
 /// runtime: that would be a stall of its own).

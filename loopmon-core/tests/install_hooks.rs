@@ -26,7 +26,9 @@ fn a_worker_stuck_from_the_start_is_named_on_a_hooked_runtime() {
             let tid = std::fs::read_link("/proc/thread-self")
                 .ok()
                 .and_then(|l| l.file_name()?.to_str()?.parse::<u32>().ok());
-            std::thread::sleep(Duration::from_millis(400));
+            // Long enough for the watchdog's first look, which parses the binary's tables (up
+            // to a second in a debug build on a loaded machine).
+            std::thread::sleep(Duration::from_millis(1500));
             tid
         }))
         .unwrap();

@@ -1,6 +1,7 @@
-//! Scenario 8: what adopting loopmon costs a user's build. Two fresh crates, side by side: a
-//! tokio hello world with `#[tokio::main]`, and the same with `#[loopmon::main]` (a path
-//! dependency on this checkout, with its default features, whatever they are today). Each is
+//! Scenario 8: what adopting loopmon costs a user's build. Three fresh crates, side by side: a
+//! tokio hello world with `#[tokio::main]`, the same with `#[loopmon::main]` (a path
+//! dependency on this checkout, with its default features, whatever they are today), and the
+//! same without loopmon's default `stacks` feature. Each is
 //! built with a plain `cargo build` (debug) into an emptied target directory, alternately
 //! (tokio, loopmon, tokio, loopmon, …), offline from the same registry cache after one fetch,
 //! with this checkout's `Cargo.lock` so both resolve the versions the workspace is tested with.
@@ -159,9 +160,10 @@ pub(crate) fn run(ctx: &mut Ctx) {
         syns.join(", ")
     };
     ctx.report.section(format!(
-        "## 8. Build time of adoption\n\nTwo fresh crates, built side by side in this run: a \
-         tokio hello world with `#[tokio::main]` and the same with `#[loopmon::main]` (a path \
-         dependency on this checkout, default features), both with `{TOKIO}`. Each build is a \
+        "## 8. Build time of adoption\n\nThree fresh crates, built side by side in this run: a \
+         tokio hello world with `#[tokio::main]`, the same with `#[loopmon::main]` (a path \
+         dependency on this checkout, default features), and the same without loopmon's \
+         `stacks` feature, all with `{TOKIO}`. Each build is a \
          clean `cargo build` (debug) into an emptied target directory, offline from the same \
          registry cache, with this checkout's `Cargo.lock`; the two alternate, {pairs} pairs. \
          Wall-clock time is what a user waits; CPU time (cargo and its rustcs, user + system) \

@@ -56,7 +56,12 @@ impl Stacks {
                     StackMissing::Stripped
                 });
             }
-            let frames = symbols::symbolize(&addresses, &maps, &mut self.modules);
+            let frames = symbols::symbolize(
+                &addresses,
+                &maps,
+                &mut self.modules,
+                super::trim::is_scheduler,
+            );
             if frames.iter().all(|f| f.function.is_none()) {
                 return Err(StackMissing::Stripped);
             }

@@ -6,10 +6,20 @@ use super::proc::Mapping;
 use super::Frame;
 
 /// The frames at `addresses` (the program counter, then return addresses), inlined calls
-/// expanded. File paths are as in the line tables (usually absolute).
-pub(super) fn symbolize(addresses: &[u64], maps: &[Mapping], modules: &mut Modules) -> Vec<Frame> {
+/// expanded, up to the first one for which `enough` says no more are needed (the scheduler's:
+/// naming the frames below it would parse the line tables of code nobody is shown). File paths
+/// are as in the line tables (usually absolute).
+pub(super) fn symbolize(
+    addresses: &[u64],
+    maps: &[Mapping],
+    modules: &mut Modules,
+    enough: impl Fn(&Frame) -> bool,
+) -> Vec<Frame> {
     let mut frames = Vec::with_capacity(addresses.len() * 2);
     for (i, &address) in addresses.iter().enumerate() {
+        if frames.iter().any(&enough) {
+            break;
+        }
         // A return address points after the call: name the call itself.
         let probe = if i == 0 {
             address

@@ -91,6 +91,11 @@ fn origin(frame: &Frame) -> Origin {
     }
 }
 
+/// Whether `frame` is where [`trim`] stops looking: the scheduler (or loopmon's own driver).
+pub(super) fn is_scheduler(frame: &Frame) -> bool {
+    origin(frame) == Origin::Scheduler
+}
+
 /// The frames worth showing, with shortened paths (see the module's docs).
 pub(super) fn trim(frames: Vec<Frame>, cwd: Option<&Path>) -> Vec<Frame> {
     let origins: Vec<Origin> = frames.iter().map(origin).collect();

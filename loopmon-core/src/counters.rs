@@ -30,14 +30,6 @@ impl Counters {
             own: OwnTasks::of(runtime),
         }
     }
-    /// A task of loopmon's (a probe, a delivery) starts on the runtime.
-    pub(crate) fn own_task_started(&self) {
-        self.own.add();
-    }
-    /// A task of loopmon's ended.
-    pub(crate) fn own_task_ended(&self) {
-        self.own.remove();
-    }
     /// loopmon's tasks alive on the runtime, every monitor's: left out of the task count.
     pub(crate) fn own_tasks(&self) -> usize {
         self.own.get()
@@ -60,8 +52,8 @@ impl Counters {
     pub(crate) fn panics(&self) -> u64 {
         self.panics.load(Ordering::Relaxed)
     }
-    /// One more of loopmon's tasks (a callback's) is alive on the runtime (counted before it is
-    /// spawned).
+    /// One more of loopmon's tasks (the probe, a callback's) is alive on the runtime (counted
+    /// before it is spawned).
     pub(crate) fn task_spawned(&self) {
         self.own.add();
     }

@@ -192,6 +192,8 @@ impl Monitor {
             return;
         }
         self.abort_probe();
+        // Let the async callbacks' tasks see the stop and end (without waiting for them).
+        self.wake_callbacks();
         if let Some(watch) = self.watch.get() {
             watch.retire();
         }

@@ -16,7 +16,7 @@ pub(crate) fn run(
 ) -> impl Future<Output = ()> + Send + 'static {
     // However the task ends (stop, abort, runtime shutdown, even dropped unpolled), the monitor
     // is marked finished and the alarm's ticker thread, if any, is told to exit.
-    monitor.counters.own_task_started();
+    monitor.counters.task_spawned();
     let finished = Finished(monitor);
     async move {
         let monitor = &finished.0;
@@ -48,7 +48,7 @@ struct Finished(Arc<Monitor>);
 
 impl Drop for Finished {
     fn drop(&mut self) {
-        self.0.counters.own_task_ended();
+        self.0.counters.task_ended();
         self.0.counters.finish();
         self.0.wake_callbacks();
         self.0.report.ended(&self.0);

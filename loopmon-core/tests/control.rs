@@ -240,3 +240,34 @@ fn install_on_a_runtime_without_a_timer_panics_at_the_caller_s_line() {
     );
     assert_eq!(line, expected_line);
 }
+
+/// `stop_background` ends the async callbacks' tasks too, as `stop` does.
+#[test]
+fn stop_background_ends_the_async_callbacks_tasks() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let monitor = SleepMonitor::builder()
+        .interval(Duration::from_millis(10))
+        .stall_watchdog(false)
+        .callback(|_s: Sample| async {})
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        rt.metrics().num_alive_tasks() >= 2,
+        "the probe and the callback's task"
+    );
+    monitor.stop_background();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while rt.metrics().num_alive_tasks() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "loopmon's tasks still alive"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

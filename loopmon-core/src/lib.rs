@@ -34,6 +34,7 @@ mod export;
 mod handle;
 mod monitor;
 mod own_tasks;
+mod per_runtime;
 mod probe;
 mod report;
 mod sample;

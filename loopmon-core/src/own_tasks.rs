@@ -1,34 +1,23 @@
 //! [`OwnTasks`]: loopmon's own tasks on one runtime, counted across all of its monitors, so that
 //! each monitor's task count leaves out every monitor's probe and deliveries, not only its own.
 
+use crate::per_runtime::PerRuntime;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use tokio::runtime::{Handle, Id};
+use std::sync::Arc;
+use tokio::runtime::Handle;
 
 /// The number of loopmon's tasks alive on one runtime.
 #[derive(Debug, Default)]
 pub(crate) struct OwnTasks(AtomicUsize);
 
 /// One counter per runtime with a monitor, while a monitor of it lives.
-static ALL: Mutex<Vec<(Id, Weak<OwnTasks>)>> = Mutex::new(Vec::new());
+static ALL: PerRuntime<OwnTasks> = PerRuntime::new();
 
 impl OwnTasks {
     /// The counter shared by every monitor of `runtime`. Takes a process-wide lock: call it when
     /// a monitor is made, not per tick.
     pub(crate) fn of(runtime: &Handle) -> Arc<OwnTasks> {
-        let id = runtime.id();
-        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|(_, own)| own.strong_count() > 0);
-        if let Some(own) = all
-            .iter()
-            .find(|(other, _)| *other == id)
-            .and_then(|(_, own)| own.upgrade())
-        {
-            return own;
-        }
-        let own = Arc::new(OwnTasks::default());
-        all.push((id, Arc::downgrade(&own)));
-        own
+        ALL.of(runtime, OwnTasks::default)
     }
 
     pub(crate) fn add(&self) {

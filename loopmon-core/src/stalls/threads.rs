@@ -15,9 +15,10 @@
 //!
 //! Elsewhere than Linux, or without `/proc`, every id is unknown (`None`).
 
+use crate::per_runtime::PerRuntime;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::runtime::{Handle, Id};
 
 /// Registers the table of the runtime this thread just built (see [`RuntimeThreads::built`]),
@@ -73,47 +74,28 @@ struct Worker {
 }
 
 /// One table per runtime, while the runtime or a monitor of it holds it.
-static ALL: Mutex<Vec<(Id, Weak<RuntimeThreads>)>> = Mutex::new(Vec::new());
+static ALL: PerRuntime<RuntimeThreads> = PerRuntime::new();
 
 impl RuntimeThreads {
     /// The table of `runtime`. Takes a process-wide lock: not for a per-tick path.
     pub(crate) fn of(runtime: &Handle) -> Arc<RuntimeThreads> {
-        let id = runtime.id();
-        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|(_, t)| t.strong_count() > 0);
-        if let Some(table) = all
-            .iter()
-            .find(|(other, _)| *other == id)
-            .and_then(|(_, t)| t.upgrade())
-        {
-            return table;
-        }
-        let table = Arc::new(RuntimeThreads::default());
-        let _ = table.registered.set(id);
-        all.push((id, Arc::downgrade(&table)));
-        table
+        ALL.of(runtime, || {
+            let table = RuntimeThreads::default();
+            let _ = table.registered.set(runtime.id());
+            table
+        })
     }
 
     /// The table registered first for `runtime`: the one its own hooks fill, if it has them.
     /// Takes a process-wide lock: for a stall, not a tick.
     pub(crate) fn find(runtime: &Handle) -> Option<Arc<RuntimeThreads>> {
-        let id = runtime.id();
-        let all = ALL.lock().unwrap_or_else(|e| e.into_inner());
-        all.iter()
-            .filter(|(other, _)| *other == id)
-            .find_map(|(_, t)| t.upgrade())
+        ALL.find(runtime)
     }
 
     /// Registers this table under `runtime`'s id, once, ahead of any other table of it.
     fn register(self: &Arc<Self>, runtime: &Handle) {
-        if self.registered.get().is_some() {
-            return;
-        }
-        let id = runtime.id();
-        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
-        if self.registered.set(id).is_ok() {
-            all.retain(|(_, t)| t.strong_count() > 0);
-            all.insert(0, (id, Arc::downgrade(self)));
+        if self.registered.set(runtime.id()).is_ok() {
+            ALL.put_first(runtime.id(), self);
         }
     }
 

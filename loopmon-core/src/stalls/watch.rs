@@ -130,7 +130,6 @@ impl Watch {
         self.probe.beat(now, due);
         if let Ok(mut workers) = self.workers.try_lock() {
             workers.sample(&self.runtime.metrics(), clock::nanos(now));
-            workers.name_current_worker();
         }
         self.threads.note_current_worker(&self.runtime);
     }
@@ -315,9 +314,9 @@ impl Watch {
         (w < metrics.num_workers()).then(|| metrics.worker_total_busy_duration(w))
     }
 
-    fn thread_name(&self, worker: usize, workers: &Workers) -> Option<String> {
+    fn thread_name(&self, worker: usize) -> Option<String> {
         hooks::worker_name(&self.runtime, worker)
-            .or_else(|| workers.name(worker))
+            .or_else(|| RuntimeThreads::find(&self.runtime).and_then(|t| t.name(worker)))
             .or_else(|| self.threads.name(worker))
     }
 }
@@ -444,7 +443,7 @@ impl Look<'_> {
                     earliest: workers.progress(w).unwrap_or(since),
                     latest: since,
                     busy: workers.busy(w),
-                    thread_name: watch.thread_name(w, workers),
+                    thread_name: watch.thread_name(w),
                     thread_id: RuntimeThreads::find(&watch.runtime)
                         .and_then(|t| t.worker(w, workers.len()))
                         .or_else(|| watch.threads.worker(w, workers.len())),

@@ -12,7 +12,6 @@
 //! Samples come from the probe, once per interval, on whatever worker it runs (so an idle
 //! runtime costs the watchdog no extra wake-ups), and from the watchdog itself when it wakes.
 
-use std::thread::Thread;
 use std::time::Duration;
 use tokio::runtime::RuntimeMetrics;
 
@@ -31,8 +30,6 @@ struct Seen {
 #[derive(Debug, Default)]
 pub(crate) struct Workers {
     seen: Vec<Option<Seen>>,
-    /// Worker threads, learnt when the probe runs on them.
-    threads: Vec<Option<Thread>>,
     /// When the table was last sampled (ns).
     last_sample: u64,
 }
@@ -42,7 +39,6 @@ impl Workers {
     pub(crate) fn new(n: usize) -> Workers {
         Workers {
             seen: vec![None; n],
-            threads: vec![None; n],
             last_sample: 0,
         }
     }
@@ -106,21 +102,6 @@ impl Workers {
     /// The moment worker `w`'s current pair was first seen, parked or not.
     pub(crate) fn since(&self, w: usize) -> Option<u64> {
         self.seen.get(w).copied().flatten().map(|s| s.since)
-    }
-
-    /// Remembers the calling thread if it is a worker not yet known. Allocates nothing.
-    pub(crate) fn name_current_worker(&mut self) {
-        let Some(w) = tokio::runtime::worker_index() else {
-            return;
-        };
-        if let Some(slot @ None) = self.threads.get_mut(w) {
-            *slot = Some(std::thread::current());
-        }
-    }
-
-    /// The name of worker `w`'s thread, if the probe has run on it.
-    pub(crate) fn name(&self, w: usize) -> Option<String> {
-        self.threads.get(w)?.as_ref()?.name().map(String::from)
     }
 
     /// How many workers the table knows.

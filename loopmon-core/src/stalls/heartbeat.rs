@@ -226,9 +226,16 @@ impl Heartbeat {
 mod tests {
     use super::*;
 
+    /// A start instant safely after the clock's origin: an instant before it would read as 0,
+    /// which depends on whether another test fixed the origin first.
+    fn start() -> Instant {
+        clock::init();
+        Instant::now() + Duration::from_millis(1)
+    }
+
     #[test]
     fn a_flagged_stall_ends_at_the_next_beat() {
-        let t0 = Instant::now();
+        let t0 = start();
         let ms = Duration::from_millis;
         let hb = Heartbeat::unarmed(t0);
         hb.beat(t0, t0 + ms(10));
@@ -248,7 +255,7 @@ mod tests {
 
     #[test]
     fn overdue_means_late_for_the_next_run_by_the_threshold() {
-        let t0 = Instant::now();
+        let t0 = start();
         let ms = |n: u64| Duration::from_millis(n);
         let ns = |n: u64| n * 1_000_000;
         // A 1 s interval and a 100 ms threshold: not overdue 500 ms after the last beat.
@@ -265,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_beat_racing_the_flag_cancels_it() {
-        let t0 = Instant::now();
+        let t0 = start();
         let hb = Heartbeat::unarmed(t0);
         hb.beat(t0, t0);
         let stale = hb.seen();
@@ -276,7 +283,7 @@ mod tests {
 
     #[test]
     fn the_beating_thread_is_named() {
-        let t0 = Instant::now();
+        let t0 = start();
         let hb = Heartbeat::unarmed(t0);
         std::thread::Builder::new()
             .name("beater".into())

@@ -9,10 +9,12 @@
 //! kept only if `syscall` reads the same after it (else it is retried twice, then reported
 //! torn). Elsewhere, or when `/proc` is missing or hidden, there is nothing to read: `None`.
 //!
-//! Nothing here runs or allocates until a stall is inspected. The first stack costs the parsing
+//! Nothing here runs or allocates until a stall is likely. The first stack costs the parsing
 //! of the binaries' tables, cached by the [`Inspector`] (measured by `loopmon-bench`'s `stacks`:
 //! 30–100 ms and some 20 MB for an 11 MB release binary with line tables; 0.3–0.8 s in a debug
-//! build, whose parsers are unoptimized); later ones take 0.1–0.5 ms.
+//! build, whose parsers are unoptimized); later ones take 0.1–0.5 ms. So that the first report
+//! is not late by that parsing, the watchdog calls [`warm`] as soon as a thread has been
+//! unresponsive for half the stall threshold (see `watchdog::suspect`).
 
 mod activity;
 mod snapshot;
@@ -96,7 +98,21 @@ pub(crate) fn look_at(tid: u32) -> Option<ThreadSnapshot> {
     shared.get_or_insert_with(Inspector::new).inspect(tid)
 }
 
+/// Parses the binaries' tables ahead of a stall that looks likely, on the watchdog thread, so
+/// that the first report's stack is not late by their parsing (30–60 ms for a 10 MB binary with
+/// line tables). Done at most once per process; a no-op where stacks are not read.
+pub(crate) fn warm() {
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    shared.get_or_insert_with(Inspector::new).warm();
+}
+
 impl Inspector {
+    /// Loads the tables of every binary mapped in the process.
+    fn warm(&mut self) {
+        #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+        self.stacks.warm(&self.root);
+    }
+
     /// An inspector of this process's threads.
     pub(crate) fn new() -> Inspector {
         Inspector::with_proc_root("/proc/self")

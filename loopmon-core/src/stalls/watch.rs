@@ -129,9 +129,25 @@ impl Watch {
         }
         self.probe.beat(now, due);
         if let Ok(mut workers) = self.workers.try_lock() {
-            workers.sample(&self.runtime.metrics(), clock::nanos(now));
+            let now = clock::nanos(now);
+            workers.sample(&self.runtime.metrics(), now);
+            if watchdog::tables_cold() && self.looks_stuck(&workers, now) {
+                watchdog::suspect();
+            }
         }
         self.threads.note_current_worker(&self.runtime);
+    }
+
+    /// Whether a worker or the `block_on` thread has been unresponsive for half the threshold
+    /// at `now` (ns): a stall is likely, and its report will want the binaries' tables parsed.
+    fn looks_stuck(&self, workers: &Workers, now: u64) -> bool {
+        let half = u64::try_from(self.threshold.as_nanos() / 2).unwrap_or(u64::MAX);
+        let before = now.saturating_sub(half);
+        workers.any_active_since(before)
+            || self.block_ons.try_lock().is_ok_and(|hbs| {
+                hbs.iter()
+                    .any(|hb| hb.seen() != 0 && hb.due().saturating_add(half) < now)
+            })
     }
 
     /// Called by the runtime probe once its sample is dispatched, at `now`: a synchronous
@@ -390,6 +406,9 @@ impl Look<'_> {
         }
         let seen = hb.seen();
         if !hb.is_overdue(self.now, self.threshold, self.next) {
+            if seen != 0 && hb.due().saturating_add(self.threshold / 2) < self.now {
+                watchdog::suspect();
+            }
             return;
         }
         if !may_start || !hb.flag(seen) {
@@ -433,6 +452,9 @@ impl Look<'_> {
             };
             let deadline = since.saturating_add(self.threshold);
             if self.now <= deadline {
+                if since.saturating_add(self.threshold / 2) <= self.now {
+                    watchdog::suspect();
+                }
                 self.wake_at(deadline.saturating_add(1));
                 continue;
             }

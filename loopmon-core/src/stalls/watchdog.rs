@@ -10,10 +10,16 @@
 //! about one wake-up per threshold. Only while a stall is going on (or a probe is overdue) does it
 //! look every threshold / 10 (between 1 and 10 ms), to notice promptly when it ends.
 //!
+//! The first stack of a process costs the parsing of the binaries' tables (tens of
+//! milliseconds). So that the first stall report is not late by that much, a stall that looks
+//! likely (a thread unresponsive for half the threshold: see [`suspect`]) makes the watchdog
+//! parse them ahead, once per process. Processes that never come close to a stall never pay it.
+//!
 //! After `fork()`, the child has a copy of the registry but no watchdog thread: the first
 //! monitor started in the child notices the new process id and starts one there.
 
 use crate::stalls::watch::Watch;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -77,6 +83,53 @@ pub(crate) fn register(watch: Arc<Watch>) {
     }
 }
 
+/// Whether the binaries' tables are parsed ahead: [`COLD`], [`WANTED`] or [`WARM`].
+static TABLES: AtomicU8 = AtomicU8::new(COLD);
+const COLD: u8 = 0;
+const WANTED: u8 = 1;
+const WARM: u8 = 2;
+
+/// A stall looks likely: asks the watchdog to parse the binaries' tables now, so that the stack
+/// in the stall's first report is not late by their parsing. Cheap and without waiting: one
+/// atomic load once the tables are asked for; the first call wakes the watchdog (unless its
+/// registry is busy, then a later call does).
+pub(crate) fn suspect() {
+    if !tables_cold() {
+        return;
+    }
+    let Ok(registry) = REGISTRY.try_lock() else {
+        return;
+    };
+    if let Some(thread) = &registry.thread {
+        if TABLES
+            .compare_exchange(COLD, WANTED, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            thread.unpark();
+        }
+    }
+}
+
+/// Whether the tables are neither parsed nor asked for yet (one atomic load): the probes look
+/// for a likely stall only until then.
+pub(crate) fn tables_cold() -> bool {
+    cfg!(all(
+        feature = "stacks",
+        target_os = "linux",
+        target_arch = "x86_64"
+    )) && TABLES.load(Ordering::Relaxed) == COLD
+}
+
+/// On the watchdog thread: parses the tables if they were asked for.
+fn warm_if_wanted() {
+    if TABLES
+        .compare_exchange(WANTED, WARM, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
+    {
+        crate::stalls::inspect::warm();
+    }
+}
+
 /// Stops watching `watch`; the watchdog exits if it was the last.
 pub(crate) fn unregister(watch: &Watch) {
     let mut registry = registry();
@@ -109,6 +162,7 @@ fn run() {
         }
         // Let go of monitors that may end meanwhile.
         watches.clear();
+        warm_if_wanted();
         let now = Instant::now();
         if next > now {
             thread::park_timeout(next - now);

@@ -79,6 +79,12 @@ impl Workers {
         }
     }
 
+    /// Whether some worker, not parked, has kept its pair since `before` (ns) or earlier: it
+    /// has been in one poll at least that long.
+    pub(crate) fn any_active_since(&self, before: u64) -> bool {
+        (0..self.seen.len()).any(|w| self.active_since(w).is_some_and(|since| since <= before))
+    }
+
     /// The last sample before worker `w`'s current pair was first seen: whatever the worker is
     /// doing now began at this moment or later.
     pub(crate) fn progress(&self, w: usize) -> Option<u64> {
@@ -153,6 +159,21 @@ mod tests {
             "the sample before the change"
         );
         assert_eq!(stuck(&t, 200 * MS, 100), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_worker_in_one_poll_for_half_the_threshold_looks_stuck() {
+        let mut t = Workers::default();
+        table(&[(4, 100), (5, 100)], 10 * MS, &mut t);
+        table(&[(4, 100), (5, 100)], 40 * MS, &mut t);
+        assert!(t.any_active_since(10 * MS), "active, unchanged since 10 ms");
+        assert!(
+            !t.any_active_since(9 * MS),
+            "not since before it was first seen"
+        );
+        // The active worker parks: nothing looks stuck, however long the parked one waits.
+        table(&[(5, 200), (5, 100)], 60 * MS, &mut t);
+        assert!(!t.any_active_since(60 * MS));
     }
 
     #[test]

@@ -25,6 +25,17 @@ impl std::fmt::Debug for Stacks {
 }
 
 impl Stacks {
+    /// Loads the tables of every binary with code mapped in the process (done once: later
+    /// calls find them loaded).
+    pub(super) fn warm(&mut self, root: &Path) {
+        let Some(maps) = proc::maps(root) else {
+            return;
+        };
+        for m in maps.iter().filter(|m| m.executable) {
+            let _ = self.modules.find(&maps, m.start);
+        }
+    }
+
     /// The frames of the thread whose `task` folder is given, blocked as `first` says,
     /// innermost first, untrimmed.
     pub(super) fn frames(

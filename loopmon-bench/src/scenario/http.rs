@@ -83,8 +83,9 @@ impl Shared {
 struct Server {
     listener: std::net::TcpListener,
     shared: Arc<Shared>,
-    /// [`Peer::Pending`] or [`Peer::Floor`] (with its interval) to start on the runtime, for
-    /// the reference rows; `None` for the others.
+    /// [`Peer::Pending`], [`Peer::Floor`] or [`Peer::OsThread`] (a task woken by a thread,
+    /// see [`Woken`]), with its interval, to start on the runtime, for the reference rows;
+    /// `None` for the others.
     reference: Option<(Peer, Duration)>,
 }
 
@@ -97,9 +98,11 @@ impl Server {
             .set_nonblocking(true)
             .expect("a non-blocking listener");
         let listener = tokio::net::TcpListener::from_std(self.listener).expect("a tokio listener");
-        let reference = self
-            .reference
-            .map(|(peer, iv)| Probe::start(peer, iv, Cb::None, 0, false));
+        let (reference, woken) = match self.reference {
+            Some((Peer::OsThread, iv)) => (None, Some(Woken::start(iv))),
+            Some((peer, iv)) => (Some(Probe::start(peer, iv, Cb::None, 0, false)), None),
+            None => (None, None),
+        };
         let mut connections = Vec::new();
         loop {
             tokio::select! {
@@ -128,6 +131,54 @@ impl Server {
         if let Some(reference) = reference {
             reference.stop();
         }
+        drop(woken);
+    }
+}
+
+/// A reference for a probe kept off tokio's timer: an OS thread sleeps to drift-free
+/// deadlines and wakes a task on the runtime through a [`Notify`](tokio::sync::Notify); the
+/// task reads how late it runs, as a probe would. No tokio timer is registered.
+#[derive(Debug)]
+struct Woken {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Woken {
+    fn start(interval: Duration) -> Woken {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let stop = Arc::new(AtomicBool::new(false));
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let due = Arc::new(AtomicU64::new(0));
+        let t0 = Instant::now();
+        let task = tokio::spawn({
+            let (notify, due) = (notify.clone(), due.clone());
+            async move {
+                loop {
+                    notify.notified().await;
+                    let deadline = t0 + Duration::from_nanos(due.load(Ordering::Relaxed));
+                    std::hint::black_box(Instant::now().saturating_duration_since(deadline));
+                }
+            }
+        });
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut deadline = Instant::now() + interval;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                due.store((deadline - t0).as_nanos() as u64, Ordering::Relaxed);
+                notify.notify_one();
+                deadline += interval;
+            }
+        });
+        Woken { stop, task }
+    }
+}
+
+impl Drop for Woken {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.task.abort();
     }
 }
 
@@ -184,12 +235,12 @@ pub(crate) fn child(peer: Peer, a: &Args) -> Out {
     let server = Server {
         listener,
         shared: shared.clone(),
-        reference: matches!(peer, Peer::Pending | Peer::Floor)
+        reference: matches!(peer, Peer::Pending | Peer::Floor | Peer::OsThread)
             .then(|| (peer, Duration::from_millis(iv))),
     };
     match (peer, flavor) {
-        (Peer::None | Peer::Pending | Peer::Floor, Flavor::Mt) => tokio_mt(server),
-        (Peer::None | Peer::Pending | Peer::Floor, Flavor::Ct) => tokio_ct(server),
+        (Peer::None | Peer::Pending | Peer::Floor | Peer::OsThread, Flavor::Mt) => tokio_mt(server),
+        (Peer::None | Peer::Pending | Peer::Floor | Peer::OsThread, Flavor::Ct) => tokio_ct(server),
         (Peer::Loopmon, Flavor::Mt) if iv == default_ms() => loopmon_mt(server),
         (Peer::Loopmon, Flavor::Ct) if iv == default_ms() => loopmon_ct(server),
         (Peer::Loopmon, Flavor::Mt) if iv == 10 => loopmon_mt_10ms(server),
@@ -242,7 +293,7 @@ impl Plan {
 }
 
 /// Servers in a set.
-const SET: usize = 5;
+const SET: usize = 6;
 
 /// One set's result: each server's figures, and the load generator's requests per second.
 type Set = ([Run; SET], f64);
@@ -257,7 +308,8 @@ struct Config {
 
 impl Config {
     /// The configurations of a set: without first, then loopmon's defaults, loopmon at 10 ms,
-    /// and the references.
+    /// and the references (a pending timer, a bare `sleep_until` loop, a task woken by an OS
+    /// thread).
     fn set(flavor: Flavor) -> [Config; SET] {
         let config = |peer, interval_ms| Config {
             peer,
@@ -270,6 +322,7 @@ impl Config {
             config(Peer::Loopmon, 10),
             config(Peer::Pending, 1),
             config(Peer::Floor, default_ms()),
+            config(Peer::OsThread, default_ms()),
         ]
     }
 
@@ -289,6 +342,10 @@ impl Config {
             }
             Peer::Floor => format!(
                 "reference: `#[tokio::main]` + a bare `sleep_until` loop at {} ms",
+                self.interval_ms
+            ),
+            Peer::OsThread => format!(
+                "reference: `#[tokio::main]` + a task woken by an OS thread every {} ms (no tokio timer)",
                 self.interval_ms
             ),
             _ => "without: `#[tokio::main]`".to_string(),
@@ -564,7 +621,10 @@ pub(crate) fn run(ctx: &mut Ctx) {
          runtime arm a kernel timeout and consult the timer wheel (a cost per park: largest with \
          one request in flight, where the server parks for almost every request), and each \
          wake-up of a sleeping loop costs a park and an unpark (a cost per second: its share of \
-         CPU per request shrinks as the server gets busier). The extra-CPU column gives the \
+         CPU per request shrinks as the server gets busier). The last reference is a probe \
+         kept off tokio's timer: an OS thread sleeping to the same deadlines wakes a task \
+         through a `Notify`, so no park arms a timeout and each tick costs a cross-thread \
+         wake-up instead. The extra-CPU column gives the \
          whole difference in cores busy, the tick part of which does not depend on the load. \
          The last column compares loopmon with the \
          bare `sleep_until` loop of the same set: loopmon's own work beyond that floor. Load \

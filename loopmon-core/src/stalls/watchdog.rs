@@ -27,6 +27,9 @@ use std::time::{Duration, Instant};
 /// The watchdog thread's name.
 pub(crate) const THREAD_NAME: &str = "loopmon-watchdog";
 
+/// The name of the short-lived thread that parses the binaries' tables ahead of a stall.
+pub(crate) const WARM_THREAD_NAME: &str = "loopmon-symbols";
+
 /// The longest the watchdog sleeps with nothing to wait for.
 const MAX_SLEEP: Duration = Duration::from_secs(3600);
 
@@ -120,13 +123,18 @@ pub(crate) fn tables_cold() -> bool {
     )) && TABLES.load(Ordering::Relaxed) == COLD
 }
 
-/// On the watchdog thread: parses the tables if they were asked for.
+/// On the watchdog thread: has the tables parsed, if they were asked for, on a thread of their
+/// own, so that the watchdog keeps watching meanwhile (the parsing takes 30–60 ms in a release
+/// build, but can take a second in a debug build on a loaded machine, longer than the stall).
+/// If the OS refuses a thread, the first stack parses them, as without this.
 fn warm_if_wanted() {
     if TABLES
         .compare_exchange(WANTED, WARM, Ordering::Relaxed, Ordering::Relaxed)
         .is_ok()
     {
-        crate::stalls::inspect::warm();
+        let _ = thread::Builder::new()
+            .name(WARM_THREAD_NAME.into())
+            .spawn(crate::stalls::inspect::warm);
     }
 }
 

@@ -34,18 +34,26 @@
 //!
 //! # What is measured
 //!
-//! Each interval a probe asks tokio to run it at a deadline and measures how late it actually
-//! ran: that lateness is the **lag**. With it come the number of alive tasks on the runtime
-//! (not counting loopmon's own) and a UTC timestamp, delivered together as a [`Sample`].
+//! Each interval a probe asks to run on the runtime at a deadline and measures how late it
+//! actually ran: that lateness is the **lag**. With it come the number of alive tasks on the
+//! runtime (not counting loopmon's own) and a UTC timestamp, delivered together as a
+//! [`Sample`].
 //!
+//! - At intervals of 10 ms and more (the default is 100 ms), the probe is woken by loopmon's
+//!   clock, one OS thread per process, and never registers a tokio timer: a registered timer
+//!   makes every park of the runtime dearer, which costs a busy server some 3 % of its CPU
+//!   (measured in BENCHMARKS.md, section 9), whatever the timer is for. Below 10 ms, where a
+//!   wake-up from another thread would cost more than the timer, it sleeps on tokio's timer.
 //! - An idle runtime shows a lag of ≈ 0. tokio's timer rounds deadlines up to the next
-//!   millisecond, so a hand-written probe reads ~1.1 ms of lag on an idle runtime; loopmon arms
-//!   its timer early and measures against the true deadline, so it does not.
+//!   millisecond, so a hand-written probe reads ~1.1 ms of lag on an idle runtime; loopmon asks
+//!   to be woken early (1 ms on its clock, 2 ms on tokio's timer) and measures against the true
+//!   deadline, so it does not.
 //! - A stall of `S` that begins partway through an interval `I` shows as a lag between `S − I`
 //!   and `S`: the part of the stall that fell before the probe's deadline did not make it late.
 //!   A stall shorter than the rest of the interval may not show at all; pick `I` well below the
-//!   stalls you care about. (Because the timer is armed up to 2 ms early, the probe may have run
-//!   just before its deadline: a stall that begins in that gap reads up to 2 ms below `S − I`.)
+//!   stalls you care about. (Because the probe is woken early, it may have run just before its
+//!   deadline: a stall that begins in that gap reads up to 1 ms, or 2 ms below 10 ms intervals,
+//!   below `S − I`.)
 //! - The schedule does not drift: `N` samples take `N × I`. Deadlines missed during a stall are
 //!   skipped, not replayed.
 //!
@@ -188,7 +196,9 @@
 //!         .unwrap()
 //!         .start();
 //!     tokio::time::sleep(Duration::from_millis(20)).await;
-//!     std::thread::sleep(Duration::from_millis(400)); // blocks the runtime
+//!     // Blocks the runtime. (Long enough for this example's first report, which parses the
+//!     // binary's tables for the stack: a fraction of a second in a debug build.)
+//!     std::thread::sleep(Duration::from_millis(1000));
 //!     let seen = reports.lock().unwrap().clone(); // reported while it blocked
 //!     tokio::time::sleep(Duration::from_millis(50)).await;
 //!     monitor.stop();
@@ -210,7 +220,7 @@
 //!   parking can be reported too.
 //! - the `block_on` thread: the probe added by [`MonitorHandle::watch_block_on`] publishes a
 //!   heartbeat while the future is polled; it is reported only while the runtime's own probe is
-//!   on time (its timer is driven by the workers).
+//!   on time (its wake-ups are served by the workers).
 //!
 //! A stall is first reported between `threshold` and `threshold + interval` after it began.
 //! The `Ended` report's length is measured, not estimated: for a worker, from the busy time
@@ -263,8 +273,9 @@
 //!
 //! Under tokio's paused clock (`start_paused = true` in tests, or `tokio::time::pause()`), a
 //! probe on tokio's timer would make the runtime auto-advance virtual time forever. loopmon
-//! notices the paused clock and drives its probe from an OS thread in real time instead: virtual
-//! time moves exactly as it would without loopmon, and lag is measured in real time.
+//! notices the paused clock and drives its probe from its clock thread in real time, whatever
+//! the interval: virtual time moves exactly as it would without loopmon, and lag is measured in
+//! real time.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -1,21 +1,27 @@
-//! [`Alarm`]: how the probe waits for its deadline without tokio's timer bias and without
-//! disturbing a paused clock.
+//! [`Alarm`]: how a probe waits for its deadline, without tokio's timer bias, and off tokio's
+//! timer wherever that is cheaper.
 //!
-//! tokio's timer rounds every deadline *up* to its next millisecond tick, and the I/O driver's
-//! `epoll_wait` rounds its timeout up to whole milliseconds too, so a probe that sleeps until its
-//! deadline and reports `now − deadline` reads ~1.1 ms on an idle runtime. The alarm therefore
-//! asks tokio's timer for [`EARLY`] before the deadline, and the probe measures its lateness
-//! against the true deadline: on an idle runtime it runs just before or at the deadline (lag ≈ 0),
-//! and a real stall keeps its full size.
-//!
-//! When the runtime's clock is paused, the alarm uses a [`Ticker`] thread instead (see
-//! [`crate::ticker`]).
+//! - At intervals of [`CLOCK_MIN`] and more (the default is 100 ms), and whenever the runtime's
+//!   clock is paused, the probe waits on loopmon's clock thread (see [`crate::clock`]): no tokio
+//!   timer is registered, so the runtime's parks stay as cheap as without loopmon.
+//! - Below that, a tick per millisecond or so, a wake-up from another thread would cost more
+//!   than tokio's timer: the probe sleeps on tokio's timer. That timer rounds every deadline
+//!   *up* to its next millisecond tick, and the I/O driver's `epoll_wait` rounds its timeout up
+//!   to whole milliseconds too, so a probe that slept until its deadline would read ~1.1 ms on
+//!   an idle runtime. The alarm therefore asks for [`EARLY`] before the deadline, and the probe
+//!   measures its lateness against the true deadline: on an idle runtime it runs just before or
+//!   at the deadline (lag ≈ 0), and a real stall keeps its full size.
 
+use crate::clock::Wait;
 use crate::schedule::Schedule;
-use crate::ticker::Ticker;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::time::Sleep;
+
+/// The shortest interval served by loopmon's clock thread rather than tokio's timer.
+pub(crate) const CLOCK_MIN: Duration = Duration::from_millis(10);
 
 /// How far ahead of the deadline tokio's timer is armed: its own rounding (up to 1 ms) plus the
 /// I/O driver's (up to 1 ms more).
@@ -24,54 +30,90 @@ pub(crate) const EARLY: Duration = Duration::from_millis(2);
 /// A clock more than this far from real time has been paused (and perhaps advanced).
 const PAUSED_SKEW: Duration = Duration::from_millis(1);
 
-/// The probe's way of waiting for a deadline.
+/// A probe's way of waiting for its deadlines.
 #[derive(Debug)]
 pub(crate) enum Alarm {
-    /// tokio's timer, armed [`EARLY`].
-    Timer(Pin<Box<Sleep>>),
-    /// An OS thread, for a paused clock.
-    Ticker(Ticker),
+    /// tokio's timer, armed [`EARLY`] (made at the first wait, inside the runtime's context, if
+    /// not before), for a probe at the given interval.
+    Timer(Option<Pin<Box<Sleep>>>, Duration),
+    /// loopmon's clock thread.
+    Clock(Wait),
 }
 
 impl Alarm {
-    /// The alarm for the runtime whose context the caller is in. Panics, with tokio's message,
-    /// if that runtime has no timer (`enable_time`), at the location of the caller's caller (the
-    /// user's `start` or `install`).
+    /// The alarm for a probe at `interval` on the runtime whose context the caller is in.
+    /// Panics, with tokio's message, if it needs tokio's timer and that runtime has none
+    /// (`enable_time`), at the location of the caller's caller (the user's `start` or
+    /// `install`).
     #[track_caller]
-    pub(crate) fn for_current_runtime(schedule: &Schedule) -> Alarm {
-        if clock_is_paused() {
-            if let Some(ticker) = Ticker::spawn(schedule.clone()) {
-                return Alarm::Ticker(ticker);
+    pub(crate) fn for_current_runtime(schedule: &Schedule, interval: Duration) -> Alarm {
+        if interval >= CLOCK_MIN || clock_is_paused() {
+            if let Some(wait) = Wait::new(interval) {
+                return Alarm::Clock(wait);
             }
         }
-        Alarm::Timer(Box::pin(tokio::time::sleep_until(armed(schedule.next()))))
+        let sleep = Box::pin(tokio::time::sleep_until(armed(schedule.next())));
+        Alarm::Timer(Some(sleep), interval)
+    }
+
+    /// An alarm whose timer is made at its first wait (for a probe made outside the runtime's
+    /// context, which polls it inside).
+    pub(crate) fn lazy(interval: Duration) -> Alarm {
+        if interval >= CLOCK_MIN {
+            if let Some(wait) = Wait::new(interval) {
+                return Alarm::Clock(wait);
+            }
+        }
+        Alarm::Timer(None, interval)
     }
 
     /// Resolves when the probe should run for `deadline` (possibly up to [`EARLY`] before it).
-    pub(crate) async fn wait_until(&mut self, deadline: Instant, schedule: &Schedule) {
+    pub(crate) async fn wait_until(&mut self, deadline: Instant) {
+        poll_fn(|cx| self.poll_until(cx, deadline)).await;
+    }
+
+    /// Ready when the probe should run for `deadline`.
+    pub(crate) fn poll_until(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
         loop {
             match self {
-                Alarm::Timer(sleep) => {
-                    sleep.as_mut().reset(armed(deadline));
-                    sleep.as_mut().await;
+                Alarm::Timer(sleep, interval) => {
+                    let interval = *interval;
+                    let armed = armed(deadline);
+                    let sleep = match sleep {
+                        Some(sleep) => sleep,
+                        None if clock_is_paused() => {
+                            match Wait::new(interval) {
+                                Some(wait) => *self = Alarm::Clock(wait),
+                                None => return Poll::Ready(()),
+                            }
+                            continue;
+                        }
+                        None => sleep.insert(Box::pin(tokio::time::sleep_until(armed))),
+                    };
+                    if sleep.deadline() != armed {
+                        sleep.as_mut().reset(armed);
+                    }
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
                     if !clock_has_skewed() {
-                        return;
+                        return Poll::Ready(());
                     }
                     // The clock was paused after the probe started, and the timer just moved it:
-                    // serve this deadline, and the rest, from a ticker thread.
-                    match Ticker::spawn(schedule.clone()) {
-                        Some(ticker) => *self = Alarm::Ticker(ticker),
-                        None => return,
+                    // serve this deadline, and the rest, from the clock thread.
+                    match Wait::new(interval) {
+                        Some(wait) => *self = Alarm::Clock(wait),
+                        None => return Poll::Ready(()),
                     }
                 }
-                Alarm::Ticker(ticker) => return ticker.wait_until(deadline).await,
+                Alarm::Clock(wait) => return wait.poll_until(cx, deadline),
             }
         }
     }
 }
 
 /// The tokio instant at which to arm the timer for `deadline`.
-pub(crate) fn armed(deadline: Instant) -> tokio::time::Instant {
+fn armed(deadline: Instant) -> tokio::time::Instant {
     tokio::time::Instant::from_std(deadline.checked_sub(EARLY).unwrap_or(deadline))
 }
 

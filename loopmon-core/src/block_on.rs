@@ -1,6 +1,6 @@
 //! [`WatchBlockOn`]: a probe inside the future that `block_on` drives.
 
-use crate::alarm::armed;
+use crate::alarm::Alarm;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::stalls::heartbeat::Heartbeat;
@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::runtime::RuntimeFlavor;
-use tokio::time::Sleep;
 
 /// A future with a probe of its own; made by
 /// [`MonitorHandle::watch_block_on`](crate::MonitorHandle::watch_block_on).
@@ -32,8 +31,9 @@ pub struct WatchBlockOn<F> {
 struct BlockOnProbe {
     monitor: Arc<Monitor>,
     schedule: Schedule,
-    /// Made on the first poll, inside the runtime's context.
-    sleep: Option<Pin<Box<Sleep>>>,
+    alarm: Alarm,
+    /// Whether the first poll was served (the heartbeat is made then).
+    started: bool,
     /// For the stall watchdog, from the first poll on (if the watchdog is on).
     heartbeat: Option<Arc<Heartbeat>>,
     /// When the inner future's last poll began and ended.
@@ -57,8 +57,9 @@ impl<F: Future> WatchBlockOn<F> {
         let probe = (monitor.runtime.runtime_flavor() == RuntimeFlavor::MultiThread).then(|| {
             BlockOnProbe {
                 schedule: Schedule::new(Instant::now(), monitor.interval),
+                alarm: Alarm::lazy(monitor.interval),
+                started: false,
                 monitor,
-                sleep: None,
                 heartbeat: None,
                 last_poll: None,
             }
@@ -105,15 +106,13 @@ impl BlockOnProbe {
                 return false;
             }
             let deadline = self.schedule.next();
-            if self.sleep.is_none() {
+            if !self.started {
+                self.started = true;
                 if let Some(watch) = self.monitor.watch.get() {
                     self.heartbeat = Some(watch.add_block_on(Instant::now(), deadline));
                 }
             }
-            let sleep = self
-                .sleep
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(armed(deadline))));
-            if sleep.as_mut().poll(cx).is_pending() {
+            if self.alarm.poll_until(cx, deadline).is_pending() {
                 return true;
             }
             let now = Instant::now();
@@ -124,7 +123,6 @@ impl BlockOnProbe {
                 let interval = self.monitor.interval;
                 heartbeat.beat_here(now, expected(now, self.schedule.next(), interval));
             }
-            sleep.as_mut().reset(armed(self.schedule.next()));
         }
     }
 }

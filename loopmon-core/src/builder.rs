@@ -69,7 +69,8 @@ impl SleepMonitor {
     /// # Panics
     ///
     /// Outside the context of a tokio runtime (use [`install`](Self::install) from there), and
-    /// when the runtime has no timer (`enable_time`), with tokio's message.
+    /// when the interval is under 10 ms and the runtime has no timer (`enable_time`), with
+    /// tokio's message (from 10 ms on, the probe does not use tokio's timer).
     #[track_caller]
     pub fn start(self) -> MonitorHandle {
         match Handle::try_current() {
@@ -100,12 +101,13 @@ impl SleepMonitor {
     ///
     /// # Panics
     ///
-    /// When the runtime has no timer (`enable_time`), with tokio's message.
+    /// When the interval is under 10 ms and the runtime has no timer (`enable_time`), with
+    /// tokio's message (from 10 ms on, the probe does not use tokio's timer).
     #[track_caller]
     pub fn install(self, runtime: &Handle) -> MonitorHandle {
         let _context = runtime.enter();
         let schedule = Schedule::new(Instant::now(), self.interval);
-        let alarm = Alarm::for_current_runtime(&schedule);
+        let alarm = Alarm::for_current_runtime(&schedule, self.interval);
         let monitor = Arc::new(Monitor::new(
             self.interval,
             runtime.clone(),
@@ -253,7 +255,7 @@ impl Builder {
 /// # Panics
 ///
 /// If `interval` is rejected by [`Builder::build`], outside a tokio runtime, or on a runtime
-/// without a timer. Use the [`Builder`] to get an `Err` instead.
+/// without a timer when `interval` is under 10 ms. Use the [`Builder`] to get an `Err` instead.
 #[track_caller]
 pub fn create<F, Form>(interval: Duration, callback: F) -> MonitorHandle
 where

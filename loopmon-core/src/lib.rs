@@ -26,6 +26,7 @@ mod alarm;
 mod block_on;
 mod builder;
 pub mod callback;
+mod clock;
 mod counters;
 #[doc(hidden)]
 pub mod entry;
@@ -42,7 +43,6 @@ mod schedule;
 mod stalls;
 mod stats;
 mod summary;
-mod ticker;
 
 pub use block_on::WatchBlockOn;
 pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};

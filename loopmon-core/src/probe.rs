@@ -15,7 +15,7 @@ pub(crate) fn run(
     mut schedule: Schedule,
 ) -> impl Future<Output = ()> + Send + 'static {
     // However the task ends (stop, abort, runtime shutdown, even dropped unpolled), the monitor
-    // is marked finished and the alarm's ticker thread, if any, is told to exit.
+    // is marked finished and the alarm's slot on the clock thread, if any, is freed.
     monitor.counters.task_spawned();
     let finished = Finished(monitor);
     async move {
@@ -23,7 +23,7 @@ pub(crate) fn run(
         monitor.set_next_due(schedule.next());
         loop {
             let deadline = schedule.next();
-            alarm.wait_until(deadline, &schedule).await;
+            alarm.wait_until(deadline).await;
             if monitor.counters.is_stopped() {
                 return;
             }

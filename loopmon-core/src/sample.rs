@@ -8,12 +8,12 @@ use std::time::Duration;
 /// # Lag
 ///
 /// `lag` is how late the probe ran compared with the deadline it asked for. An idle runtime
-/// shows ≈ 0 (loopmon arms tokio's timer early and measures against the true deadline, so the
+/// shows ≈ 0 (the probe asks to be woken early and measures against the true deadline, so the
 /// 1 ms rounding of tokio's timer does not show up as lag). A stall of `S` that begins partway
 /// through an interval `I` shows as a lag between `S − I` and `S`: the part of the stall that
-/// fell before the probe's deadline did not make the probe late. (The timer is armed up to
-/// 2 ms early, so the probe may already have run for a deadline that is about to come; a stall
-/// that begins in that gap reads up to 2 ms below `S − I`.)
+/// fell before the probe's deadline did not make the probe late. (The probe is woken up to
+/// 1 ms early, 2 ms below 10 ms intervals, so it may already have run for a deadline that is
+/// about to come; a stall that begins in that gap reads up to that much below `S − I`.)
 ///
 /// # Example
 ///

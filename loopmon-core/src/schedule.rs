@@ -48,7 +48,7 @@ mod tests {
         // Served a little late: the next deadline is not shifted.
         s.advance(t0 + ms(13));
         assert_eq!(s.next(), t0 + ms(20));
-        // Served early (the timer is armed ahead of the deadline).
+        // Served early (the probe is woken ahead of the deadline).
         s.advance(t0 + ms(19));
         assert_eq!(s.next(), t0 + ms(30));
     }

@@ -206,12 +206,46 @@ fn stop_background_does_not_wait_for_a_callback_in_progress() {
     );
 }
 
+/// At the default interval the probe waits on loopmon's clock thread, not on tokio's timer:
+/// a runtime without one (no `enable_time`) is monitored all the same.
+#[test]
+fn the_default_interval_needs_no_tokio_timer() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let monitor = SleepMonitor::builder()
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(350));
+        let _ = tx.send(());
+    });
+    rt.block_on(async {
+        while rx.try_recv().is_err() {
+            tokio::task::yield_now().await;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    assert!(
+        monitor.ticks() >= 2,
+        "{} ticks in 350 ms at 100 ms",
+        monitor.ticks()
+    );
+    monitor.stop();
+}
+
+/// Below 10 ms the probe sleeps on tokio's timer, which the runtime must have.
 #[test]
 fn install_on_a_runtime_without_a_timer_panics_at_the_caller_s_line() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let monitor = SleepMonitor::builder().build().unwrap();
+    let monitor = SleepMonitor::builder()
+        .interval(Duration::from_millis(5))
+        .build()
+        .unwrap();
     let location = Arc::new(Mutex::new(None));
     let seen = location.clone();
     // The location the panic hook is given, for panics on this thread only (tests run in

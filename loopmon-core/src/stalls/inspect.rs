@@ -36,6 +36,17 @@ mod symbols;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod unwind;
 
+// The only module allowed `unsafe` (the workspace denies it): a signal handler that copies a
+// running thread's registers and stack. See its docs.
+#[cfg(all(
+    feature = "cpu-stacks",
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[allow(unsafe_code)]
+mod signal;
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests;
 
@@ -152,9 +163,10 @@ impl Inspector {
         };
         let (frames, stack_missing) = match syscall {
             None => (Vec::new(), Some(StackMissing::Unreadable)),
-            // Running, or runnable: the kernel gives the registers of blocked threads only.
+            // On a CPU: sampled by a signal with `cpu-stacks`.
+            Some(_) if running => self.running_stack(tid),
+            // Runnable: the kernel gives the registers of blocked threads only.
             Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::NotBlocked)),
-            Some(_) if running => (Vec::new(), Some(StackMissing::NotBlocked)),
             Some(first) => self.stack(&task, first),
         };
         Some(ThreadSnapshot {
@@ -178,7 +190,38 @@ impl Inspector {
         task: &std::path::Path,
         first: proc::Syscall,
     ) -> (Vec<Frame>, Option<StackMissing>) {
-        match self.stacks.frames(&self.root, task, first) {
+        let frames = self.stacks.frames(&self.root, task, first);
+        self.trimmed(frames)
+    }
+
+    /// The stack of thread `tid`, running on a CPU: sampled by a signal (see `signal.rs`).
+    #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
+    fn running_stack(&mut self, tid: u32) -> (Vec<Frame>, Option<StackMissing>) {
+        let frames = self.stacks.sampled(&self.root, tid);
+        self.trimmed(frames)
+    }
+
+    /// Without `cpu-stacks` (or on aarch64, where stacks are not unwound): the kernel gives
+    /// the registers of blocked threads only.
+    #[cfg(all(
+        target_os = "linux",
+        not(all(feature = "cpu-stacks", target_arch = "x86_64"))
+    ))]
+    fn running_stack(&mut self, _tid: u32) -> (Vec<Frame>, Option<StackMissing>) {
+        let missing = if cfg!(feature = "cpu-stacks") {
+            StackMissing::Unsupported
+        } else {
+            StackMissing::NotBlocked
+        };
+        (Vec::new(), Some(missing))
+    }
+
+    #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+    fn trimmed(
+        &self,
+        frames: Result<Vec<Frame>, StackMissing>,
+    ) -> (Vec<Frame>, Option<StackMissing>) {
+        match frames {
             Ok(frames) => match trim::trim(frames, self.cwd.as_deref()) {
                 frames if frames.is_empty() => (frames, Some(StackMissing::Stripped)),
                 frames => (frames, None),

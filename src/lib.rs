@@ -267,6 +267,7 @@
 //! time moves exactly as it would without loopmon, and lag is measured in real time.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 
 pub use loopmon_core::callback;
 pub use loopmon_core::{

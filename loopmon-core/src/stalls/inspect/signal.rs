@@ -70,6 +70,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 #[cfg(test)]
+mod stress;
+#[cfg(test)]
 mod tests;
 
 /// At most this much of the stack is copied, from the stack pointer up.

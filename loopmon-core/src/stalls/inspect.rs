@@ -145,11 +145,19 @@ impl Inspector {
             syscall = proc::syscall(&task);
         }
         // State `R` is also a thread woken but waiting for a CPU (the kernel then answers
-        // `running` too): only one whose CPU time grows is running.
+        // `running` too): only one whose CPU time grows is running. One with no wait to tell
+        // (not woken from a sleep or a lock) is computing but preempted, on a loaded machine:
+        // it is watched a while longer (up to 20 ms), for its next time slice.
         let running = state == 'R' && {
             let before = proc::cpu_ns(&task);
-            std::thread::sleep(Duration::from_millis(2));
-            proc::cpu_ns(&task) > before
+            let grows = |ms| {
+                std::thread::sleep(Duration::from_millis(ms));
+                proc::cpu_ns(&task) > before
+            };
+            grows(2)
+                || (syscall == Some(proc::Syscall::Running)
+                    && waiting_in(&task).is_none()
+                    && (0..9).any(|_| grows(2)))
         };
         let activity = if running {
             ThreadActivity::RunningOnCpu

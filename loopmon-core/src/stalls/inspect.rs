@@ -209,6 +209,21 @@ impl Inspector {
         self.trimmed(frames)
     }
 
+    /// For the benchmark: samples thread `tid`, running on a CPU, by signal. Returns the time
+    /// from the signal sent to the slot seen filled, and to the trimmed frames ready.
+    #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
+    pub(crate) fn sample_timed(
+        &mut self,
+        tid: u32,
+    ) -> Result<(std::time::Duration, std::time::Duration, Vec<Frame>), StackMissing> {
+        let (frames, answered, sent) = self.stacks.sampled_timed(&self.root, tid)?;
+        let (frames, missing) = self.trimmed(Ok(frames));
+        match missing {
+            Some(missing) => Err(missing),
+            None => Ok((answered, sent.elapsed(), frames)),
+        }
+    }
+
     /// Without `cpu-stacks` (or on aarch64, where stacks are not unwound): the kernel gives
     /// the registers of blocked threads only.
     #[cfg(all(

@@ -94,6 +94,10 @@ pub(super) struct Captured {
     #[allow(dead_code)]
     pub(super) lr: u64,
     pub(super) stack: Vec<u8>,
+    /// When the signal was sent.
+    pub(super) sent: Instant,
+    /// From the signal sent to the slot seen filled.
+    pub(super) answered: Duration,
 }
 
 // The state word: tag in bits 0–1, thread id in bits 2–33, generation in bits 34–63.
@@ -186,25 +190,26 @@ pub(super) fn capture(tid: u32, maps: &[Mapping]) -> Result<Captured, StackMissi
     *generation = (*generation + 1) & ((1 << 30) - 1);
     let armed = state(ARMED, tid, *generation);
     slot.state.store(armed, Ordering::Release);
+    let sent = Instant::now();
     // SAFETY: plain system calls with integer arguments.
-    let sent = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as c_int, sig) };
-    if sent != 0 {
+    let rc = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as c_int, sig) };
+    if rc != 0 {
         // No such thread (it exited), or the signal queue is full.
         let _ = slot
             .state
             .compare_exchange(armed, IDLE, Ordering::Relaxed, Ordering::Relaxed);
         return Err(StackMissing::Unanswered);
     }
-    wait(slot, armed)
+    wait(slot, armed, sent)
 }
 
 /// Waits for the handler to fill the slot armed as `armed`, and copies its reply out.
-fn wait(slot: &Slot, armed: u64) -> Result<Captured, StackMissing> {
+fn wait(slot: &Slot, armed: u64, sent: Instant) -> Result<Captured, StackMissing> {
     let done = retag(armed, DONE);
-    let start = Instant::now();
     loop {
         let now = slot.state.load(Ordering::Acquire);
         if now == done {
+            let answered = sent.elapsed();
             let captured = {
                 // SAFETY: `DONE`, read with acquire: the handler has written the reply and no
                 // longer touches it; no other capture runs (`CAPTURE`).
@@ -215,12 +220,14 @@ fn wait(slot: &Slot, armed: u64) -> Result<Captured, StackMissing> {
                     fp: reply.regs.fp,
                     lr: reply.regs.lr,
                     stack: reply.bytes[..reply.len.min(MAX_STACK)].to_vec(),
+                    sent,
+                    answered,
                 }
             };
             slot.state.store(IDLE, Ordering::Release);
             return Ok(captured);
         }
-        let waited = start.elapsed();
+        let waited = sent.elapsed();
         if waited > WAIT {
             let abandoned = now == armed
                 && slot

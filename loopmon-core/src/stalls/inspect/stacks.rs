@@ -54,6 +54,17 @@ impl Stacks {
     /// handler copied (see `signal.rs`), innermost first, untrimmed.
     #[cfg(feature = "cpu-stacks")]
     pub(super) fn sampled(&mut self, root: &Path, tid: u32) -> Result<Vec<Frame>, StackMissing> {
+        self.sampled_timed(root, tid).map(|s| s.0)
+    }
+
+    /// [`sampled`](Self::sampled), with the time from the signal sent to the slot seen
+    /// filled, and when the signal was sent.
+    #[cfg(feature = "cpu-stacks")]
+    pub(super) fn sampled_timed(
+        &mut self,
+        root: &Path,
+        tid: u32,
+    ) -> Result<(Vec<Frame>, std::time::Duration, std::time::Instant), StackMissing> {
         let maps = proc::maps(root).ok_or(StackMissing::Unreadable)?;
         let captured = super::signal::capture(tid, &maps)?;
         if captured.stack.is_empty() {
@@ -63,7 +74,8 @@ impl Stacks {
             base: captured.sp,
             bytes: captured.stack,
         };
-        self.unwound(root, &maps, &stack, captured.pc, Some(captured.fp))
+        let frames = self.unwound(root, &maps, &stack, captured.pc, Some(captured.fp))?;
+        Ok((frames, captured.answered, captured.sent))
     }
 
     /// Unwinds `stack` from `pc` (and the frame pointer `bp`, when known), and symbolizes the

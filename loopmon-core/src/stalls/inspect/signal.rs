@@ -33,7 +33,9 @@
 //!   mappings), then sends the signal with `tgkill`;
 //! - `ARMED(gen, tid)` → `WRITING(gen, tid)`: the handler claims the slot with a
 //!   compare-and-swap, only if the state is `ARMED` for its own thread id; a handler that finds
-//!   anything else (idle, another generation, another thread) returns without touching it;
+//!   anything else (idle, busy, armed for another thread) returns without touching it. (A late
+//!   signal that finds a newer capture armed for its own thread answers it: with the thread's
+//!   registers of that moment, a sample as good as the one asked for.);
 //! - `WRITING` → `DONE`: the handler has written the registers and the bytes (release);
 //! - `DONE` → `IDLE`: the watchdog has copied them out (it read `DONE` with acquire).
 //!
@@ -41,9 +43,16 @@
 //! by a compare-and-swap `ARMED(gen)` → `IDLE`; if it fails, a handler is writing and is
 //! waited for a little longer, and if it is still writing (the thread was stopped inside the
 //! handler) the slot is left to it: the next capture takes it back once it reads `DONE`, and
-//! reports the stack unavailable until then. The request is written only while the slot is
+//! reports the stack unavailable until then. The generation makes the watchdog wait for its
+//! own capture's `DONE`, never an older one's. The request is written only while the slot is
 //! `IDLE`, the reply read only once `DONE`: never both sides at once. Captures are serialized
 //! by a lock, taken on the watchdog's side only.
+//!
+//! What remains is what any signal costs the thread: a few hundred bytes of its stack for the
+//! handler's frame (besides the kernel's signal frame), so a thread within a few KiB of its
+//! stack's end would overflow there, as it would with any signal; and a system call that
+//! `SA_RESTART` does not restart (`nanosleep`, `epoll_wait`, ...) returns `EINTR`, which std
+//! and tokio retry. Only threads found running on a CPU are signalled.
 //!
 //! # The signal
 //!

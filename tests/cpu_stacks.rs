@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// How long the task spins: long enough for the watchdog to look while it lasts, even when its
 /// first look (parsing the binary's tables) competes with other tests for the CPU.
-const SPIN: Duration = Duration::from_millis(1000);
+const SPIN: Duration = Duration::from_millis(2000);
 
 static LOG: Mutex<Vec<Stall>> = Mutex::new(Vec::new());
 fn log(s: &Stall) {
@@ -66,7 +66,7 @@ fn frame(stall: &Stall, name: &str) -> usize {
     i
 }
 
-/// A task spinning for 1 s on one worker of two.
+/// A task spinning for 2 s on one worker of two.
 #[loopmon::test(
     flavor = "multi_thread",
     worker_threads = 2,

@@ -74,7 +74,7 @@ mod linux {
         n
     }
 
-    /// A task spinning for 1 s on one worker of two, then the first `Started` report.
+    /// A task spinning for 2 s on one worker of two, then the first `Started` report.
     #[loopmon::main(
         flavor = "multi_thread",
         worker_threads = 2,
@@ -82,7 +82,7 @@ mod linux {
         on_stall = log
     )]
     async fn spin() {
-        tokio::spawn(async { crunch(Instant::now() + Duration::from_secs(1)) })
+        tokio::spawn(async { crunch(Instant::now() + Duration::from_secs(2)) })
             .await
             .unwrap();
         for _ in 0..500 {

@@ -269,7 +269,14 @@ fn main() {
     spinning::compare(captures, installed_at_start);
     #[cfg(not(feature = "cpu-stacks"))]
     println!("\n(a thread spinning on the CPU too: --features cpu-stacks)");
-    println!("reproduce: cargo run --release -p loopmon-bench --bin stacks -- {captures}");
+    let features = if cfg!(feature = "cpu-stacks") {
+        " --features cpu-stacks"
+    } else {
+        ""
+    };
+    println!(
+        "reproduce: cargo run --release -p loopmon-bench --bin stacks{features} -- {captures}"
+    );
     drop(guard);
     let _ = std::fs::remove_file(&path);
     std::process::exit(0);

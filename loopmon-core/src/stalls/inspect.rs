@@ -146,8 +146,10 @@ impl Inspector {
         }
         // State `R` is also a thread woken but waiting for a CPU (the kernel then answers
         // `running` too): only one whose CPU time grows is running. One with no wait to tell
-        // (not woken from a sleep or a lock) is computing but preempted, on a loaded machine:
-        // it is watched a while longer (up to 20 ms), for its next time slice.
+        // (not woken from a sleep or a lock) is computing: it is watched a while longer (up to
+        // 20 ms), as its CPU time (`schedstat`) is only brought up to date at the scheduler's
+        // tick (every 4 ms at 250 Hz) or when it is preempted, for its next time slice on a
+        // loaded machine.
         let running = state == 'R' && {
             let before = proc::cpu_ns(&task);
             let grows = |ms| {

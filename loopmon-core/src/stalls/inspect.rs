@@ -1,5 +1,5 @@
 //! Thread inspection: what a stuck thread of this process is doing, and where, read from the
-//! outside while it is stuck, without stopping it and without `unsafe`.
+//! outside while it is stuck, without stopping it and, but for `cpu-stacks`, without `unsafe`.
 //!
 //! On Linux, from `/proc/self/task/<tid>/`: the state (`stat`), the CPU time (`schedstat`) and
 //! the system call with the user-space stack pointer and program counter (`syscall`) give the
@@ -7,7 +7,10 @@
 //! through `/proc/self/mem` (at most 256 KiB, or up to the end of its mapping), unwound with the
 //! binaries' unwind tables, symbolized and trimmed (see `trim.rs` for the rule). The copy is
 //! kept only if `syscall` reads the same after it (else it is retried twice, then reported
-//! torn). Elsewhere, or when `/proc` is missing or hidden, there is nothing to read: `None`.
+//! torn). A thread running on a CPU gives no registers there: with the `cpu-stacks` feature its
+//! registers and stack are copied by a signal handler instead (`signal.rs`, the one module with
+//! `unsafe`), then unwound, symbolized and trimmed the same way. Elsewhere, or when `/proc` is
+//! missing or hidden, there is nothing to read: `None`.
 //!
 //! Nothing here runs or allocates until a stall is inspected. The first stack costs the parsing
 //! of the binaries' tables, cached by the [`Inspector`] (measured by `loopmon-bench`'s `stacks`:

@@ -65,7 +65,9 @@ impl fmt::Display for Frame {
 #[non_exhaustive]
 pub enum StackMissing {
     /// The thread was on a CPU, or ready to run: the kernel gives the registers of blocked
-    /// threads only (and a running thread's stack changes under the reader).
+    /// threads only (and a running thread's stack changes under the reader). With the
+    /// `cpu-stacks` feature a thread on a CPU is sampled instead; one ready to run but
+    /// waiting for a CPU still reads this.
     NotBlocked,
     /// Its registers or stack could not be read (no `/proc`, or a sandbox that hides it).
     Unreadable,

@@ -1,4 +1,5 @@
-//! A blocked thread's stack: copied, checked untorn, unwound and symbolized.
+//! A thread's stack, unwound and symbolized: a blocked thread's copied through `/proc` and
+//! checked untorn; with `cpu-stacks`, a running thread's as its signal handler copied it.
 
 use super::modules::Modules;
 use super::proc::{self, Mapping, Syscall};

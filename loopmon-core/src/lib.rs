@@ -69,6 +69,20 @@ pub mod __bench {
         move |tid| inspector.inspect(tid)
     }
 
+    /// The `cpu-stacks` signal sampler, as a closure: the trimmed frames of a thread of this
+    /// process running on a CPU, with the time from the signal sent to the slot seen filled and
+    /// to the frames ready (see `inspect/signal.rs`).
+    #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
+    pub fn cpu_sampler() -> impl FnMut(
+        u32,
+    ) -> Result<
+        (std::time::Duration, std::time::Duration, Vec<crate::Frame>),
+        crate::StackMissing,
+    > {
+        let mut inspector = crate::stalls::inspect::Inspector::new();
+        move |tid| inspector.sample_timed(tid)
+    }
+
     /// The calling thread's Linux id.
     pub fn current_tid() -> Option<u32> {
         crate::stalls::inspect::current_tid()

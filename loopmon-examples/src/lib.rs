@@ -6,3 +6,5 @@
 //! cargo run -p loopmon-examples --example prometheus_gauge   # the original's Gauge example
 //! cargo test -p loopmon-examples                             # a real scrape over loopback
 //! ```
+
+#![forbid(unsafe_code)]

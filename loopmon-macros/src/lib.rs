@@ -4,6 +4,8 @@
 //! only calls into `loopmon::__private`, so the application needs no direct dependency on this
 //! crate, nor on tokio.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod duration;
 mod expand;

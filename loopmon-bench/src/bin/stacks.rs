@@ -11,12 +11,18 @@
 //! new inspector (cold: the binaries' tables parsed) and with a warm one (median of `captures`,
 //! 50 by default), the capturing thread's CPU per warm capture, and the memory the parsed
 //! tables hold (the process's RSS before and after the first capture).
+//!
+//! With `--features cpu-stacks`, then a thread spinning on the CPU three user frames deep,
+//! sampled by loopmon's signal (see `stacks/spinning.rs`).
 use std::hint::black_box;
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "cpu-stacks")]
+#[path = "stacks/spinning.rs"]
+mod spinning;
 #[path = "stacks/user.rs"]
 mod user;
 
@@ -41,12 +47,17 @@ fn spawn<T>(name: &str, body: impl FnOnce() -> T + Send + 'static) -> u32 {
 
 /// The user frames among loopmon's frames.
 fn ours(snap: &loopmon_core::ThreadSnapshot) -> Vec<UserFrame> {
+    user_frames(&snap.frames)
+}
+
+/// The user frames among `frames`.
+fn user_frames(frames: &[loopmon_core::Frame]) -> Vec<UserFrame> {
     let user = |f: &&loopmon_core::Frame| {
         f.function
             .as_deref()
             .is_some_and(|n| n.contains("::user::"))
     };
-    snap.frames
+    frames
         .iter()
         .filter(user)
         .map(|f| (last(f.function.as_deref().unwrap()), f.line))
@@ -127,6 +138,9 @@ fn fmt(frames: &[UserFrame]) -> String {
 }
 
 fn main() {
+    // Before anything is inspected: no signal handler of loopmon's.
+    #[cfg(feature = "cpu-stacks")]
+    let installed_at_start = spinning::handler_installed();
     let captures: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -251,7 +265,18 @@ fn main() {
         rss_after.saturating_sub(rss_before),
         ms(gdb_took),
     );
-    println!("reproduce: cargo run --release -p loopmon-bench --bin stacks -- {captures}");
+    #[cfg(feature = "cpu-stacks")]
+    spinning::compare(captures, installed_at_start);
+    #[cfg(not(feature = "cpu-stacks"))]
+    println!("\n(a thread spinning on the CPU too: --features cpu-stacks)");
+    let features = if cfg!(feature = "cpu-stacks") {
+        " --features cpu-stacks"
+    } else {
+        ""
+    };
+    println!(
+        "reproduce: cargo run --release -p loopmon-bench --bin stacks{features} -- {captures}"
+    );
     drop(guard);
     let _ = std::fs::remove_file(&path);
     std::process::exit(0);

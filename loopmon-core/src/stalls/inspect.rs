@@ -1,5 +1,5 @@
 //! Thread inspection: what a stuck thread of this process is doing, and where, read from the
-//! outside while it is stuck, without stopping it and without `unsafe`.
+//! outside while it is stuck, without stopping it and, but for `cpu-stacks`, without `unsafe`.
 //!
 //! On Linux, from `/proc/self/task/<tid>/`: the state (`stat`), the CPU time (`schedstat`) and
 //! the system call with the user-space stack pointer and program counter (`syscall`) give the
@@ -7,7 +7,10 @@
 //! through `/proc/self/mem` (at most 256 KiB, or up to the end of its mapping), unwound with the
 //! binaries' unwind tables, symbolized and trimmed (see `trim.rs` for the rule). The copy is
 //! kept only if `syscall` reads the same after it (else it is retried twice, then reported
-//! torn). Elsewhere, or when `/proc` is missing or hidden, there is nothing to read: `None`.
+//! torn). A thread running on a CPU gives no registers there: with the `cpu-stacks` feature its
+//! registers and stack are copied by a signal handler instead (`signal.rs`, the one module with
+//! `unsafe`), then unwound, symbolized and trimmed the same way. Elsewhere, or when `/proc` is
+//! missing or hidden, there is nothing to read: `None`.
 //!
 //! Nothing here runs or allocates until a stall is likely. The first stack costs the parsing
 //! of the binaries' tables, cached by the [`Inspector`] (measured by `loopmon-bench`'s `stacks`:
@@ -37,6 +40,17 @@ mod stacks;
 mod symbols;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod unwind;
+
+// The only module allowed `unsafe` (the workspace denies it): a signal handler that copies a
+// running thread's registers and stack. See its docs.
+#[cfg(all(
+    feature = "cpu-stacks",
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[allow(unsafe_code)]
+mod signal;
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests;
@@ -150,11 +164,21 @@ impl Inspector {
             syscall = proc::syscall(&task);
         }
         // State `R` is also a thread woken but waiting for a CPU (the kernel then answers
-        // `running` too): only one whose CPU time grows is running.
+        // `running` too): only one whose CPU time grows is running. One with no wait to tell
+        // (not woken from a sleep or a lock) is computing: it is watched a while longer (up to
+        // 20 ms), as its CPU time (`schedstat`) is only brought up to date at the scheduler's
+        // tick (every 4 ms at 250 Hz) or when it is preempted, for its next time slice on a
+        // loaded machine.
         let running = state == 'R' && {
             let before = proc::cpu_ns(&task);
-            std::thread::sleep(Duration::from_millis(2));
-            proc::cpu_ns(&task) > before
+            let grows = |ms| {
+                std::thread::sleep(Duration::from_millis(ms));
+                proc::cpu_ns(&task) > before
+            };
+            grows(2)
+                || (syscall == Some(proc::Syscall::Running)
+                    && waiting_in(&task).is_none()
+                    && (0..9).any(|_| grows(2)))
         };
         let activity = if running {
             ThreadActivity::RunningOnCpu
@@ -168,9 +192,10 @@ impl Inspector {
         };
         let (frames, stack_missing) = match syscall {
             None => (Vec::new(), Some(StackMissing::Unreadable)),
-            // Running, or runnable: the kernel gives the registers of blocked threads only.
+            // On a CPU: sampled by a signal with `cpu-stacks`.
+            Some(_) if running => self.running_stack(tid),
+            // Runnable: the kernel gives the registers of blocked threads only.
             Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::NotBlocked)),
-            Some(_) if running => (Vec::new(), Some(StackMissing::NotBlocked)),
             Some(first) => self.stack(&task, first),
         };
         Some(ThreadSnapshot {
@@ -194,7 +219,53 @@ impl Inspector {
         task: &std::path::Path,
         first: proc::Syscall,
     ) -> (Vec<Frame>, Option<StackMissing>) {
-        match self.stacks.frames(&self.root, task, first) {
+        let frames = self.stacks.frames(&self.root, task, first);
+        self.trimmed(frames)
+    }
+
+    /// The stack of thread `tid`, running on a CPU: sampled by a signal (see `signal.rs`).
+    #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
+    fn running_stack(&mut self, tid: u32) -> (Vec<Frame>, Option<StackMissing>) {
+        let frames = self.stacks.sampled(&self.root, tid);
+        self.trimmed(frames)
+    }
+
+    /// For the benchmark: samples thread `tid`, running on a CPU, by signal. Returns the time
+    /// from the signal sent to the slot seen filled, and to the trimmed frames ready.
+    #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
+    pub(crate) fn sample_timed(
+        &mut self,
+        tid: u32,
+    ) -> Result<(std::time::Duration, std::time::Duration, Vec<Frame>), StackMissing> {
+        let (frames, answered, sent) = self.stacks.sampled_timed(&self.root, tid)?;
+        let (frames, missing) = self.trimmed(Ok(frames));
+        match missing {
+            Some(missing) => Err(missing),
+            None => Ok((answered, sent.elapsed(), frames)),
+        }
+    }
+
+    /// Without `cpu-stacks` (or on aarch64, where stacks are not unwound): the kernel gives
+    /// the registers of blocked threads only.
+    #[cfg(all(
+        target_os = "linux",
+        not(all(feature = "cpu-stacks", target_arch = "x86_64"))
+    ))]
+    fn running_stack(&mut self, _tid: u32) -> (Vec<Frame>, Option<StackMissing>) {
+        let missing = if cfg!(feature = "cpu-stacks") {
+            StackMissing::Unsupported
+        } else {
+            StackMissing::NotBlocked
+        };
+        (Vec::new(), Some(missing))
+    }
+
+    #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+    fn trimmed(
+        &self,
+        frames: Result<Vec<Frame>, StackMissing>,
+    ) -> (Vec<Frame>, Option<StackMissing>) {
+        match frames {
             Ok(frames) => match trim::trim(frames, self.cwd.as_deref()) {
                 frames if frames.is_empty() => (frames, Some(StackMissing::Stripped)),
                 frames => (frames, None),

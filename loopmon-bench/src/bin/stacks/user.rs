@@ -86,3 +86,25 @@ fn deep_three() -> u32 {
     std::thread::sleep(PAUSE);
     black_box(1)
 }
+
+#[inline(never)]
+pub(crate) fn spin_outer() -> u64 {
+    loop {
+        black_box(spin_middle());
+    }
+}
+
+#[inline(never)]
+fn spin_middle() -> u64 {
+    spin_inner().wrapping_add(black_box(1))
+}
+
+/// Arithmetic in a loop, returning now and then: always on the CPU, in user code.
+#[inline(never)]
+fn spin_inner() -> u64 {
+    let mut n = black_box(1u64);
+    for _ in 0..1_000_000 {
+        n = black_box(n.wrapping_mul(31).wrapping_add(7));
+    }
+    n
+}

@@ -84,6 +84,7 @@ pub(super) struct Mapping {
     pub(super) start: u64,
     pub(super) end: u64,
     pub(super) executable: bool,
+    pub(super) writable: bool,
     /// The file offset of `start`.
     pub(super) offset: u64,
     pub(super) inode: u64,
@@ -115,6 +116,7 @@ pub(super) fn parse_mapping(line: &str) -> Option<Mapping> {
         start: u64::from_str_radix(start, 16).ok()?,
         end: u64::from_str_radix(end, 16).ok()?,
         executable: perms.as_bytes().get(2) == Some(&b'x'),
+        writable: perms.as_bytes().get(1) == Some(&b'w'),
         offset: u64::from_str_radix(offset, 16).ok()?,
         inode: inode.parse().ok()?,
         path: it.next().unwrap_or("").trim_start().to_owned(),

@@ -65,7 +65,9 @@ impl fmt::Display for Frame {
 #[non_exhaustive]
 pub enum StackMissing {
     /// The thread was on a CPU, or ready to run: the kernel gives the registers of blocked
-    /// threads only (and a running thread's stack changes under the reader).
+    /// threads only (and a running thread's stack changes under the reader). With the
+    /// `cpu-stacks` feature a thread on a CPU is sampled instead; one ready to run but
+    /// waiting for a CPU still reads this.
     NotBlocked,
     /// Its registers or stack could not be read (no `/proc`, or a sandbox that hides it).
     Unreadable,
@@ -78,6 +80,13 @@ pub enum StackMissing {
     /// Stacks are not read on this platform, or loopmon was built without its `stacks`
     /// feature.
     Unsupported,
+    /// The thread was on a CPU and did not answer the signal that samples its stack in time
+    /// (feature `cpu-stacks`): it exited, or blocks that signal.
+    Unanswered,
+    /// The thread was on a CPU, and the program handles every real-time signal loopmon may
+    /// sample stacks with (`SIGRTMIN` to `SIGRTMIN+7`; feature `cpu-stacks`): loopmon never
+    /// takes a signal the program handles.
+    NoSignal,
 }
 
 impl fmt::Display for StackMissing {
@@ -89,6 +98,10 @@ impl fmt::Display for StackMissing {
             StackMissing::NoUnwindInfo => "no unwind tables for its code",
             StackMissing::Stripped => "the binary is stripped",
             StackMissing::Unsupported => "stacks are not read on this platform",
+            StackMissing::Unanswered => "it did not answer the signal that samples its stack",
+            StackMissing::NoSignal => {
+                "no free real-time signal to sample it (the program handles SIGRTMIN to SIGRTMIN+7)"
+            }
         })
     }
 }

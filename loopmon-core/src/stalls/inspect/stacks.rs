@@ -1,7 +1,8 @@
-//! A blocked thread's stack: copied, checked untorn, unwound and symbolized.
+//! A thread's stack, unwound and symbolized: a blocked thread's copied through `/proc` and
+//! checked untorn; with `cpu-stacks`, a running thread's as its signal handler copied it.
 
 use super::modules::Modules;
-use super::proc::{self, Syscall};
+use super::proc::{self, Mapping, Syscall};
 use super::unwind::{self, Stack};
 use super::{symbols, Frame, StackMissing};
 use std::path::Path;
@@ -56,28 +57,69 @@ impl Stacks {
                 continue;
             }
             let stack = Stack { base: sp, bytes };
-            let ctx = self.ctx.get_or_insert_with(Default::default);
-            let code =
-                |addr: u64| -> Option<[u8; 5]> { proc::read_mem(root, addr, 5)?.try_into().ok() };
-            let addresses = unwind::unwind(&stack, pc, &maps, &mut self.modules, ctx, &code);
-            if addresses.len() < 2 {
-                return Err(if symbols::has_names(pc, &maps, &mut self.modules) {
-                    StackMissing::NoUnwindInfo
-                } else {
-                    StackMissing::Stripped
-                });
-            }
-            let frames = symbols::symbolize(
-                &addresses,
-                &maps,
-                &mut self.modules,
-                super::trim::is_scheduler,
-            );
-            if frames.iter().all(|f| f.function.is_none()) {
-                return Err(StackMissing::Stripped);
-            }
-            return Ok(frames);
+            return self.unwound(root, &maps, &stack, pc, None);
         }
         Err(StackMissing::Torn)
+    }
+
+    /// The frames of thread `tid`, running on a CPU, from the registers and stack its signal
+    /// handler copied (see `signal.rs`), innermost first, untrimmed.
+    #[cfg(feature = "cpu-stacks")]
+    pub(super) fn sampled(&mut self, root: &Path, tid: u32) -> Result<Vec<Frame>, StackMissing> {
+        self.sampled_timed(root, tid).map(|s| s.0)
+    }
+
+    /// [`sampled`](Self::sampled), with the time from the signal sent to the slot seen
+    /// filled, and when the signal was sent.
+    #[cfg(feature = "cpu-stacks")]
+    pub(super) fn sampled_timed(
+        &mut self,
+        root: &Path,
+        tid: u32,
+    ) -> Result<(Vec<Frame>, std::time::Duration, std::time::Instant), StackMissing> {
+        let maps = proc::maps(root).ok_or(StackMissing::Unreadable)?;
+        let captured = super::signal::capture(tid, &maps)?;
+        if captured.stack.is_empty() {
+            return Err(StackMissing::Unreadable);
+        }
+        let stack = Stack {
+            base: captured.sp,
+            bytes: captured.stack,
+        };
+        let frames = self.unwound(root, &maps, &stack, captured.pc, Some(captured.fp))?;
+        Ok((frames, captured.answered, captured.sent))
+    }
+
+    /// Unwinds `stack` from `pc` (and the frame pointer `bp`, when known), and symbolizes the
+    /// frames up to the scheduler's.
+    pub(super) fn unwound(
+        &mut self,
+        root: &Path,
+        maps: &[Mapping],
+        stack: &Stack,
+        pc: u64,
+        bp: Option<u64>,
+    ) -> Result<Vec<Frame>, StackMissing> {
+        let ctx = self.ctx.get_or_insert_with(Default::default);
+        let code =
+            |addr: u64| -> Option<[u8; 5]> { proc::read_mem(root, addr, 5)?.try_into().ok() };
+        let addresses = unwind::unwind(stack, pc, bp, maps, &mut self.modules, ctx, &code);
+        if addresses.len() < 2 {
+            return Err(if symbols::has_names(pc, maps, &mut self.modules) {
+                StackMissing::NoUnwindInfo
+            } else {
+                StackMissing::Stripped
+            });
+        }
+        let frames = symbols::symbolize(
+            &addresses,
+            maps,
+            &mut self.modules,
+            super::trim::is_scheduler,
+        );
+        if frames.iter().all(|f| f.function.is_none()) {
+            return Err(StackMissing::Stripped);
+        }
+        Ok(frames)
     }
 }

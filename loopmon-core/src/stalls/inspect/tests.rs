@@ -11,6 +11,8 @@ const STACKS: bool = cfg!(all(feature = "stacks", target_arch = "x86_64"));
 
 mod blocked;
 mod parts;
+#[cfg(all(feature = "cpu-stacks", target_arch = "x86_64"))]
+mod spinning;
 
 /// What a blocked thread shares with its test.
 #[derive(Default)]

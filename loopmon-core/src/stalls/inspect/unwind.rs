@@ -1,6 +1,8 @@
 //! Unwinding a blocked thread's copied stack with the binaries' DWARF unwind tables (x86_64).
 //!
-//! `/proc` gives the stack pointer and program counter, not the frame pointer (`rbp`). Code
+//! A thread sampled by a signal (`signal.rs`) gives its frame pointer (`rbp`) too, and unwinds
+//! from its three registers. For a blocked thread `/proc` gives the stack pointer and program
+//! counter, not the frame pointer. Code
 //! without frame pointers (user code in a default build, libc) unwinds from the stack pointer
 //! alone; the first frame whose unwind rule needs `rbp` (std is built with frame pointers) is
 //! retried with each stack slot that could hold a saved `rbp` (one followed by a code address),
@@ -51,6 +53,7 @@ enum End {
 pub(super) fn unwind(
     stack: &Stack,
     pc: u64,
+    bp: Option<u64>,
     maps: &[Mapping],
     modules: &mut Modules,
     ctx: &mut UnwindContext<usize>,
@@ -59,7 +62,7 @@ pub(super) fn unwind(
     let start = Regs {
         pc,
         sp: stack.base,
-        bp: None,
+        bp,
     };
     let mut u = Unwinder {
         stack,

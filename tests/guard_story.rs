@@ -21,7 +21,9 @@ async fn blocks_its_runtime() {
 #[ignore = "fails on purpose: run as a child by `a_stuck_worker_of_two_fails_the_test`"]
 async fn blocks_one_worker_of_two() {
     tokio::time::sleep(Duration::from_millis(50)).await;
-    tokio::spawn(async { std::thread::sleep(Duration::from_millis(400)) })
+    // Long enough for the stall's first report, which parses the binary's tables for its
+    // stack: up to a second in a debug build on a loaded machine.
+    tokio::spawn(async { std::thread::sleep(Duration::from_millis(1500)) })
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -11,6 +11,9 @@ use std::path::Path;
 const MAX_STACK: u64 = 256 * 1024;
 /// Copies made before the stack is reported torn.
 const TRIES: usize = 3;
+/// Samples of a running thread taken before its stack is reported unavailable.
+#[cfg(feature = "cpu-stacks")]
+const SAMPLES: usize = 16;
 
 /// What is kept between inspections: the parsed binaries and the unwinder's scratch space.
 #[derive(Default)]
@@ -78,16 +81,28 @@ impl Stacks {
         tid: u32,
     ) -> Result<(Vec<Frame>, std::time::Duration, std::time::Instant), StackMissing> {
         let maps = proc::maps(root).ok_or(StackMissing::Unreadable)?;
-        let captured = super::signal::capture(tid, &maps)?;
-        if captured.stack.is_empty() {
-            return Err(StackMissing::Unreadable);
+        let mut missing = StackMissing::NoUnwindInfo;
+        // A sample that lands where the binaries' tables do not reach (the vDSO, where a loop
+        // that reads the clock spends much of its time, or JIT code) is taken again: a few
+        // hundred microseconds each.
+        for _ in 0..SAMPLES {
+            let captured = super::signal::capture(tid, &maps)?;
+            if captured.stack.is_empty() {
+                return Err(StackMissing::Unreadable);
+            }
+            if super::modules::executable_at(&maps, captured.pc).is_none() {
+                continue;
+            }
+            let stack = Stack {
+                base: captured.sp,
+                bytes: captured.stack,
+            };
+            match self.unwound(root, &maps, &stack, captured.pc, Some(captured.fp)) {
+                Ok(frames) => return Ok((frames, captured.answered, captured.sent)),
+                Err(why) => missing = why,
+            }
         }
-        let stack = Stack {
-            base: captured.sp,
-            bytes: captured.stack,
-        };
-        let frames = self.unwound(root, &maps, &stack, captured.pc, Some(captured.fp))?;
-        Ok((frames, captured.answered, captured.sent))
+        Err(missing)
     }
 
     /// Unwinds `stack` from `pc` (and the frame pointer `bp`, when known), and symbolizes the

@@ -53,3 +53,33 @@ fn a_spinning_thread_is_named_with_its_callers() {
         "{snap}"
     );
 }
+
+#[inline(never)]
+fn read_the_clock(ctx: &Ctx) -> u64 {
+    let mut n = 0u64;
+    while !ctx.stopped() {
+        n = n.wrapping_add(std::hint::black_box(Instant::now()).elapsed().as_nanos() as u64);
+    }
+    n
+}
+
+/// A loop that reads the clock spends most of its time in the vDSO, where the binaries' tables
+/// do not reach: those samples are taken again, so most inspections still name the loop.
+#[test]
+fn a_thread_reading_the_clock_is_named_too() {
+    let t = Blocked::spawn(|ctx| {
+        let _ = read_the_clock(ctx);
+    });
+    t.inspect_until(|s| s.activity == ThreadActivity::RunningOnCpu);
+    let mut inspector = Inspector::new();
+    let snaps: Vec<ThreadSnapshot> = (0..5).filter_map(|_| inspector.inspect(t.tid)).collect();
+    let named = snaps
+        .iter()
+        .filter(|s| names_here(s, "read_the_clock").is_some())
+        .count();
+    let all: Vec<String> = snaps
+        .iter()
+        .map(|s| format!("{s} ({:?})", s.stack_missing))
+        .collect();
+    assert!(named >= 3, "{named} of 5 named the loop: {all:#?}");
+}

@@ -46,13 +46,13 @@
 //!   wake-up from another thread would cost more than the timer, it sleeps on tokio's timer.
 //! - An idle runtime shows a lag of ≈ 0. tokio's timer rounds deadlines up to the next
 //!   millisecond, so a hand-written probe reads ~1.1 ms of lag on an idle runtime; loopmon asks
-//!   to be woken early (1 ms on its clock, 2 ms on tokio's timer) and measures against the true
+//!   to be woken early (0.5 ms on its clock, 2 ms on tokio's timer) and measures against the true
 //!   deadline, so it does not.
 //! - A stall of `S` that begins partway through an interval `I` shows as a lag between `S − I`
 //!   and `S`: the part of the stall that fell before the probe's deadline did not make it late.
 //!   A stall shorter than the rest of the interval may not show at all; pick `I` well below the
 //!   stalls you care about. (Because the probe is woken early, it may have run just before its
-//!   deadline: a stall that begins in that gap reads up to 1 ms, or 2 ms below 10 ms intervals,
+//!   deadline: a stall that begins in that gap reads up to 0.5 ms, or 2 ms below 10 ms intervals,
 //!   below `S − I`.)
 //! - The schedule does not drift: `N` samples take `N × I`. Deadlines missed during a stall are
 //!   skipped, not replayed.

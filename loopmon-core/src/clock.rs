@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// How far ahead of a deadline the thread wakes a probe: the OS's own wake-up slack (50 µs by
 /// default on Linux) and the cross-thread wake-up, with room to spare. A probe woken early
 /// reads a lag of 0; a late one its full lateness.
-pub(crate) const EARLY: Duration = Duration::from_millis(1);
+pub(crate) const EARLY: Duration = Duration::from_micros(500);
 
 /// The thread's name.
 pub(crate) const THREAD_NAME: &str = "loopmon-clock";

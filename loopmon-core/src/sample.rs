@@ -12,7 +12,7 @@ use std::time::Duration;
 /// 1 ms rounding of tokio's timer does not show up as lag). A stall of `S` that begins partway
 /// through an interval `I` shows as a lag between `S − I` and `S`: the part of the stall that
 /// fell before the probe's deadline did not make the probe late. (The probe is woken up to
-/// 1 ms early, 2 ms below 10 ms intervals, so it may already have run for a deadline that is
+/// 0.5 ms early, 2 ms below 10 ms intervals, so it may already have run for a deadline that is
 /// about to come; a stall that begins in that gap reads up to that much below `S − I`.)
 ///
 /// # Example

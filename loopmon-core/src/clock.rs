@@ -162,7 +162,12 @@ fn run() {
                 return;
             }
             let now = ns::nanos(Instant::now());
-            let next = fire(&registry.slots, now.saturating_add(early), &mut due);
+            let (next, unanswered) = fire(&registry.slots, now.saturating_add(early), &mut due);
+            if unanswered {
+                // A probe has not run since its last wake-up, an interval ago: its thread may
+                // be stuck. The watchdog looks, and prepares for a report if it is.
+                crate::stalls::watchdog::nudge();
+            }
             NEXT_WAKE.store(next, Ordering::SeqCst);
             // A probe may have armed an earlier deadline meanwhile, and read the old wake-up.
             next.min(earliest(&registry.slots))
@@ -182,9 +187,11 @@ fn run() {
 }
 
 /// Takes the wakers of the probes due by `by` (ns) into `due` and moves their deadlines one
-/// interval on; returns the earliest deadline left.
-fn fire(slots: &[Weak<Slot>], by: u64, due: &mut Vec<Waker>) -> u64 {
+/// interval on; returns the earliest deadline left, and whether a probe due had not run since
+/// its last wake-up (its waker was not given back).
+fn fire(slots: &[Weak<Slot>], by: u64, due: &mut Vec<Waker>) -> (u64, bool) {
     let mut next = UNARMED;
+    let mut unanswered = false;
     for slot in slots.iter().filter_map(Weak::upgrade) {
         let deadline = slot.deadline.load(Ordering::SeqCst);
         if deadline == UNARMED {
@@ -192,6 +199,7 @@ fn fire(slots: &[Weak<Slot>], by: u64, due: &mut Vec<Waker>) -> u64 {
         }
         if deadline <= by {
             let waker = lock(&slot.waker).take();
+            unanswered |= waker.is_none();
             due.extend(waker);
             let again = deadline.saturating_add(slot.interval);
             // Unless the probe armed another deadline meanwhile.
@@ -201,7 +209,7 @@ fn fire(slots: &[Weak<Slot>], by: u64, due: &mut Vec<Waker>) -> u64 {
         }
         next = next.min(slot.deadline.load(Ordering::SeqCst));
     }
-    next
+    (next, unanswered)
 }
 
 /// The earliest armed deadline (ns).

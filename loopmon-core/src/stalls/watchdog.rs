@@ -113,6 +113,20 @@ pub(crate) fn suspect() {
     }
 }
 
+/// A probe has not answered its clock's last wake-up: wakes the watchdog, while the tables are
+/// not parsed yet, so that it sees a stall coming (a probe overdue by half the threshold) on a
+/// `current_thread` runtime, where no probe runs to tell it. Costs nothing while probes run.
+pub(crate) fn nudge() {
+    if !tables_cold() {
+        return;
+    }
+    if let Ok(registry) = REGISTRY.try_lock() {
+        if let Some(thread) = &registry.thread {
+            thread.unpark();
+        }
+    }
+}
+
 /// Whether the tables are neither parsed nor asked for yet (one atomic load): the probes look
 /// for a likely stall only until then.
 pub(crate) fn tables_cold() -> bool {

@@ -60,6 +60,7 @@ pub use summary::Summary;
 /// Not public API: what the benchmarks time. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __bench {
+    pub use crate::stats::BenchHistogram as Histogram;
     pub use crate::stats::BenchRecorder as Recorder;
 
     /// The stall watchdog's thread inspector, as a closure: what a thread of this process is

@@ -43,6 +43,7 @@ mod stalls;
 mod stats;
 mod summary;
 mod ticker;
+mod wakeup;
 
 pub use block_on::WatchBlockOn;
 pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};

@@ -5,14 +5,14 @@
 //! advances virtual time to the next timer whenever it idles, so a probe on tokio's timer would
 //! drive the clock forward on its own (measured: 142,517 ticks in 0.3 s of real time). The ticker
 //! keeps loopmon off tokio's timer there: it sleeps in real time on its own thread and wakes the
-//! probe through a [`Notify`], which leaves the virtual clock alone.
+//! probe through a [`Wakeup`], which leaves the virtual clock alone.
 
 use crate::schedule::Schedule;
+use crate::wakeup::Wakeup;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, Thread};
 use std::time::Instant;
-use tokio::sync::Notify;
 
 /// The probe's side of a ticker thread. Dropping it ends the thread promptly.
 #[derive(Debug)]
@@ -24,7 +24,7 @@ pub(crate) struct Ticker {
 #[derive(Debug, Default)]
 struct Shared {
     stop: AtomicBool,
-    notify: Notify,
+    wakeup: Wakeup,
 }
 
 impl Ticker {
@@ -47,7 +47,7 @@ impl Ticker {
                     }
                     thread::park_timeout(deadline - now);
                 }
-                theirs.notify.notify_one();
+                theirs.wakeup.wake();
                 schedule.advance(Instant::now());
             })
             .ok()?;
@@ -60,7 +60,7 @@ impl Ticker {
     /// Resolves once `deadline` has passed, in real time.
     pub(crate) async fn wait_until(&self, deadline: Instant) {
         while Instant::now() < deadline {
-            self.shared.notify.notified().await;
+            self.shared.wakeup.wait().await;
         }
     }
 }

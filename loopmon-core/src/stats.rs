@@ -157,9 +157,9 @@ impl LagStats {
     /// The true value is the lag of the sample of rank `⌈q % × count⌉` (the nearest rank) in
     /// increasing order. The result is never below it and less than 0.8 % (1/128) above it,
     /// exact below 128 ns and at the lowest and highest ranks, and always between
-    /// [`min`](Self::min) and [`max`](Self::max). A lag over 73 minutes reads as 73 minutes
-    /// unless it is the max. `q` is clamped to `0.0..=100.0` (NaN reads as 100). Zero when there
-    /// is no sample.
+    /// [`min`](Self::min) and [`max`](Self::max). The one exception: a lag over 73 minutes
+    /// that is neither the min nor the max reads as 73 minutes. `q` is clamped to `0.0..=100.0`
+    /// (NaN reads as 100). Zero when there is no sample.
     pub fn percentile(&self, q: f64) -> Duration {
         let n = self.count();
         let q = if q.is_nan() {

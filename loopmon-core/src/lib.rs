@@ -43,6 +43,7 @@ mod schedule;
 mod stalls;
 mod stats;
 mod summary;
+mod wakeup;
 
 pub use block_on::WatchBlockOn;
 pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};
@@ -60,6 +61,7 @@ pub use summary::Summary;
 /// Not public API: what the benchmarks time. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __bench {
+    pub use crate::stats::BenchHistogram as Histogram;
     pub use crate::stats::BenchRecorder as Recorder;
 
     /// The stall watchdog's thread inspector, as a closure: what a thread of this process is

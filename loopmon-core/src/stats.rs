@@ -1,33 +1,30 @@
 //! Lag statistics: [`LagStats`], fed by the [`Recorder`] every sample goes through (see
 //! `stats/recorder.rs` for how a take never loses or splits a sample).
 
+mod histogram;
 mod recorder;
 #[cfg(test)]
 mod tests;
 
+pub use histogram::BenchHistogram;
 pub use recorder::BenchRecorder;
 pub(crate) use recorder::Recorder;
 
 use crate::sample::Sample;
 use chrono::{DateTime, Utc};
-use hdrhistogram::Histogram;
+use histogram::Histogram;
 use std::fmt;
 use std::time::Duration;
-
-/// The largest lag the histogram resolves (one hour); a longer lag counts as one hour in
-/// [`LagStats::percentile`], while [`LagStats::max`] keeps its exact value.
-const HIGHEST_MICROS: u64 = 3_600_000_000;
-/// Two significant digits: percentiles within 1 % (or 1 µs) of the true value.
-const SIGNIFICANT_DIGITS: u8 = 2;
 
 /// Statistics of the lag of a monitor's samples, over some window: since the monitor started
 /// ([`MonitorHandle::stats`](crate::MonitorHandle::stats)) or since the last take
 /// ([`MonitorHandle::take_stats`](crate::MonitorHandle::take_stats)).
 ///
-/// Percentiles come from a log-linear histogram (HdrHistogram, 2 significant digits, 1 µs
-/// resolution): within 1 % or 1 µs of the true value. [`max`](Self::max), [`min`](Self::min) and
-/// [`mean`](Self::mean) are exact. Read `max` next to the percentiles: one stall of 1 s among
-/// 10 000 idle samples leaves p99 near zero, and only `max` shows it.
+/// Percentiles come from a log-linear histogram over nanoseconds (128 buckets per power of
+/// two, up to 73 minutes): never below the true value and less than 0.8 % above it.
+/// [`max`](Self::max), [`min`](Self::min) and [`mean`](Self::mean) are exact. Read `max` next to
+/// the percentiles: one stall of 1 s among 10 000 idle samples leaves p99 near zero, and only
+/// `max` shows it.
 ///
 /// ```
 /// use loopmon::SleepMonitor;
@@ -52,8 +49,8 @@ const SIGNIFICANT_DIGITS: u8 = 2;
 /// ```
 #[derive(Clone)]
 pub struct LagStats {
-    /// Lags in microseconds.
-    histogram: Histogram<u64>,
+    /// Lags in nanoseconds.
+    histogram: Histogram,
     sum_nanos: u128,
     min: Duration,
     max: Duration,
@@ -65,8 +62,7 @@ pub struct LagStats {
 impl LagStats {
     pub(crate) fn empty(threshold: Duration) -> LagStats {
         LagStats {
-            histogram: Histogram::new_with_bounds(1, HIGHEST_MICROS, SIGNIFICANT_DIGITS)
-                .expect("constant histogram bounds are valid"),
+            histogram: Histogram::new(),
             sum_nanos: 0,
             min: Duration::ZERO,
             max: Duration::ZERO,
@@ -79,9 +75,8 @@ impl LagStats {
     /// Adds one sample. Allocates nothing.
     fn record(&mut self, sample: &Sample) {
         let lag = sample.lag;
-        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
-        let first = self.histogram.is_empty();
-        self.histogram.saturating_record(micros);
+        let first = self.histogram.len() == 0;
+        self.histogram.record(nanos(lag));
         self.sum_nanos = self.sum_nanos.saturating_add(lag.as_nanos());
         if first || lag < self.min {
             self.min = lag;
@@ -97,13 +92,11 @@ impl LagStats {
 
     /// Adds every sample of `other` to `self`.
     fn merge(&mut self, other: &LagStats) {
-        if other.histogram.is_empty() {
+        if other.histogram.len() == 0 {
             return;
         }
-        let first = self.histogram.is_empty();
-        self.histogram
-            .add(&other.histogram)
-            .expect("histograms with the same bounds always add");
+        let first = self.histogram.len() == 0;
+        self.histogram.add(&other.histogram);
         self.sum_nanos = self.sum_nanos.saturating_add(other.sum_nanos);
         if first || other.min < self.min {
             self.min = other.min;
@@ -158,22 +151,35 @@ impl LagStats {
     }
 
     /// The lag that `q` percent of the samples do not exceed: `percentile(50.0)` is the
-    /// median, `percentile(99.0)` the p99, `percentile(100.0)` the max.
+    /// median, `percentile(99.0)` the p99, `percentile(100.0)` the max, `percentile(0.0)` the
+    /// min.
     ///
-    /// Within 1 % or 1 µs of the true value, and always between [`min`](Self::min) and
-    /// [`max`](Self::max). `q` is clamped to `0.0..=100.0` (NaN reads as 100). Zero when there
-    /// is no sample.
+    /// The true value is the lag of the sample of rank `⌈q % × count⌉` (the nearest rank) in
+    /// increasing order. The result is never below it and less than 0.8 % (1/128) above it,
+    /// exact below 128 ns and at the lowest and highest ranks, and always between
+    /// [`min`](Self::min) and [`max`](Self::max). The one exception: a lag over 73 minutes
+    /// that is neither the min nor the max reads as 73 minutes. `q` is clamped to `0.0..=100.0`
+    /// (NaN reads as 100). Zero when there is no sample.
     pub fn percentile(&self, q: f64) -> Duration {
-        if self.count() == 0 {
-            return Duration::ZERO;
-        }
+        let n = self.count();
         let q = if q.is_nan() {
             100.0
         } else {
             q.clamp(0.0, 100.0)
         };
-        let micros = self.histogram.value_at_percentile(q);
-        Duration::from_micros(micros).clamp(self.min, self.max)
+        // For a whole `q`, `q × n` is exact and the division rounds once: a rank that is a whole
+        // number is not pushed up to the next by rounding.
+        let rank = (q * n as f64 / 100.0).ceil() as u64;
+        if rank <= 1 {
+            return self.min;
+        }
+        if rank >= n {
+            return self.max;
+        }
+        match self.histogram.value_at_rank(rank) {
+            Some(nanos) => Duration::from_nanos(nanos).clamp(self.min, self.max),
+            None => Duration::ZERO,
+        }
     }
 
     /// The number of samples whose lag was over the report threshold
@@ -190,15 +196,13 @@ impl LagStats {
     /// The number of samples with a lag below `bound`, to the histogram's precision (a bound
     /// inside a bucket counts that bucket above it).
     pub(crate) fn count_below(&self, bound: Duration) -> u64 {
-        let micros = u64::try_from(bound.as_micros()).unwrap_or(u64::MAX);
-        if micros > HIGHEST_MICROS {
-            return self.count();
-        }
-        match self.histogram.lowest_equivalent(micros).checked_sub(1) {
-            Some(below) => self.histogram.count_between(0, below),
-            None => 0,
-        }
+        self.histogram.count_below(nanos(bound))
     }
+}
+
+/// `d` in nanoseconds, saturating (at 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl fmt::Debug for LagStats {

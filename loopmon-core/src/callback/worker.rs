@@ -1,7 +1,7 @@
 //! [`Worker`]: the one long-lived task that runs an async callback, sample after sample.
 //!
 //! Spawned once, when the monitor starts; each delivery then costs no allocation. The probe
-//! leaves the sample in the worker's slot and wakes it through a [`Notify`]; the callback's
+//! leaves the sample in the worker's slot and wakes it through a [`Wakeup`]; the callback's
 //! future lives inline in the task's own state (its type is known here, where the worker is
 //! built from the user's function). While a delivery runs, the worker is busy and the probe skips
 //! it. A panic is caught around the call and around every poll, and ends only that delivery.
@@ -14,6 +14,7 @@
 use super::Callback;
 use crate::counters::Counters;
 use crate::sample::Sample;
+use crate::wakeup::Wakeup;
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -21,7 +22,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::runtime::Handle;
-use tokio::sync::Notify;
 
 thread_local! {
     /// The worker whose delivery this thread is starting (its address), or 0.
@@ -49,7 +49,7 @@ pub(super) struct Worker<F> {
     busy: AtomicBool,
     /// A delivery is starting: from the check that the monitor runs to the first poll's end.
     starting: AtomicBool,
-    notify: Notify,
+    wakeup: Wakeup,
 }
 
 impl<F> Worker<F> {
@@ -59,7 +59,7 @@ impl<F> Worker<F> {
             slot: Mutex::new(None),
             busy: AtomicBool::new(false),
             starting: AtomicBool::new(false),
-            notify: Notify::new(),
+            wakeup: Wakeup::default(),
         }
     }
 }
@@ -81,12 +81,12 @@ where
             return false;
         }
         *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(*sample);
-        self.notify.notify_one();
+        self.wakeup.wake();
         true
     }
 
     fn wake(&self) {
-        self.notify.notify_one();
+        self.wakeup.wake();
     }
 
     fn wait_for_start(&self) {
@@ -118,7 +118,7 @@ where
             return;
         }
         // A notification sent before this point is kept as a permit: none is lost.
-        worker.notify.notified().await;
+        worker.wakeup.wait().await;
         // No callback body starts after `stop()` has returned (see the module docs).
         let starting = Starting::new(&worker);
         if counters.is_stopped() || counters.is_finished() {

@@ -33,11 +33,11 @@ fn exact_min_max_mean_and_close_percentiles() {
     assert_eq!(stats.max_at(), Some(stall.at));
     let sum = Duration::from_micros(500_500) + Duration::from_nanos(1_234_567_891);
     assert_eq!(stats.mean(), sum / 1001);
-    for (q, truth) in [(50.0, 501.0), (90.0, 901.0), (99.0, 991.0)] {
-        let us = stats.percentile(q).as_secs_f64() * 1e6;
+    for (q, truth) in [(50.0, 501), (90.0, 901), (99.0, 991)] {
+        let (got, truth) = (stats.percentile(q), Duration::from_micros(truth));
         assert!(
-            (us - truth).abs() <= truth * 0.01 + 1.0,
-            "p{q} = {us} µs, want {truth}"
+            got >= truth && got <= truth + truth / 128,
+            "p{q} = {got:?}, want {truth:?}"
         );
     }
     assert_eq!(stats.percentile(100.0), stats.max());
@@ -88,12 +88,46 @@ fn count_below_splits_at_bucket_edges() {
     }
     let stats = recorder.since_start();
     let below = |ms| stats.count_below(Duration::from_millis(ms));
-    // 2 significant digits: 9,999 µs shares the bucket of 10 ms, so it counts at or above.
+    // 9,999 µs shares the bucket of 10 ms ([9,961,472, 10,027,008) ns), so it counts at or above.
     assert_eq!(
         [below(1), below(10), below(100), below(5_000)],
         [2, 3, 5, 6]
     );
     assert_eq!(stats.count_below(Duration::ZERO), 0);
+}
+
+/// Percentiles of a spread of lags against the sorted samples: the nearest rank, never below,
+/// less than 1/128 above.
+#[test]
+fn percentiles_are_the_nearest_rank_to_within_a_128th() {
+    let recorder = Recorder::new(Duration::from_millis(100));
+    let mut lags = Vec::new();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..5_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // From nanoseconds to about 17 minutes, every power of two in between.
+        let lag = Duration::from_nanos((x >> 24) >> (x % 40));
+        recorder.record(&sample(lag));
+        lags.push(lag);
+    }
+    lags.sort();
+    let stats = recorder.since_start();
+    for q in [
+        0.0, 0.01, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99, 100.0,
+    ] {
+        let rank = ((q * 5_000.0_f64 / 100.0).ceil() as usize).max(1);
+        let (got, truth) = (stats.percentile(q), lags[rank - 1]);
+        assert!(
+            got >= truth && got <= truth + truth / 128,
+            "p{q} = {got:?}, want {truth:?}"
+        );
+    }
+    assert_eq!(
+        (stats.percentile(0.0), stats.percentile(100.0)),
+        (lags[0], lags[4_999])
+    );
 }
 
 /// A writer records while a reader takes as fast as it can: every sample lands in exactly

@@ -76,7 +76,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// last one.
 #[derive(Debug)]
 pub(crate) struct Wait {
-    slot: Arc<Slot>,
+    /// `None` only while it is dropped.
+    slot: Option<Arc<Slot>>,
 }
 
 impl Wait {
@@ -105,17 +106,20 @@ impl Wait {
                 .ok()?;
             registry.thread = Some(handle.thread().clone());
         }
-        Some(Wait { slot })
+        Some(Wait { slot: Some(slot) })
     }
 
     /// Ready once `deadline` is at most [`EARLY`] away, in real time.
     pub(crate) fn poll_until(&self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        let Some(slot) = &self.slot else {
+            return Poll::Ready(());
+        };
         if Instant::now() + EARLY >= deadline {
-            self.slot.deadline.store(UNARMED, Ordering::Relaxed);
+            slot.deadline.store(UNARMED, Ordering::Relaxed);
             return Poll::Ready(());
         }
         {
-            let mut waker = lock(&self.slot.waker);
+            let mut waker = lock(&slot.waker);
             match &*waker {
                 Some(w) if w.will_wake(cx.waker()) => {}
                 _ => *waker = Some(cx.waker().clone()),
@@ -124,7 +128,7 @@ impl Wait {
         let at = ns::nanos(deadline);
         // SeqCst here and in the thread: either it sees this deadline when it looks again, or
         // this sees the later wake-up it planned and wakes it.
-        self.slot.deadline.store(at, Ordering::SeqCst);
+        slot.deadline.store(at, Ordering::SeqCst);
         if at < NEXT_WAKE.load(Ordering::SeqCst) {
             if let Some(thread) = &registry().thread {
                 thread.unpark();
@@ -136,7 +140,9 @@ impl Wait {
 
 impl Drop for Wait {
     fn drop(&mut self) {
-        self.slot.deadline.store(UNARMED, Ordering::Relaxed);
+        // The slot goes first: the thread, once woken, must find it gone (else it would sleep
+        // on, with nobody left to wake it).
+        drop(self.slot.take());
         let registry = registry();
         if let Some(thread) = &registry.thread {
             // Lets it notice the slot is gone, and exit if it was the last.

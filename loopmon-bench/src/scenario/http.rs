@@ -136,7 +136,7 @@ impl Server {
 }
 
 /// A reference for a probe kept off tokio's timer: an OS thread sleeps to drift-free
-/// deadlines and wakes a task on the runtime through a [`Notify`](tokio::sync::Notify); the
+/// deadlines and wakes a task on the runtime through a [`Notify`]; the
 /// task reads how late it runs, as a probe would. No tokio timer is registered.
 #[derive(Debug)]
 struct Woken {

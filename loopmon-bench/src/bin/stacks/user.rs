@@ -87,6 +87,7 @@ fn deep_three() -> u32 {
     black_box(1)
 }
 
+#[cfg(feature = "cpu-stacks")]
 #[inline(never)]
 pub(crate) fn spin_outer() -> u64 {
     loop {
@@ -94,12 +95,14 @@ pub(crate) fn spin_outer() -> u64 {
     }
 }
 
+#[cfg(feature = "cpu-stacks")]
 #[inline(never)]
 fn spin_middle() -> u64 {
     spin_inner().wrapping_add(black_box(1))
 }
 
 /// Arithmetic in a loop, returning now and then: always on the CPU, in user code.
+#[cfg(feature = "cpu-stacks")]
 #[inline(never)]
 fn spin_inner() -> u64 {
     let mut n = black_box(1u64);

@@ -2,7 +2,10 @@
 //! the `cpu-stacks` feature: `running on the CPU in` the user's function, with its file, and
 //! its caller.
 
-use loopmon::{Stall, StallKind, ThreadActivity};
+mod common;
+
+use common::started;
+use loopmon::{Stall, ThreadActivity};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -32,23 +35,6 @@ fn handle() -> u64 {
     crunch(Instant::now() + SPIN).wrapping_add(std::hint::black_box(1))
 }
 
-/// The first `Started` report, waiting up to 5 s for it (without blocking the runtime).
-async fn started() -> Stall {
-    for _ in 0..500 {
-        let found = LOG
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|s| s.kind == StallKind::Started)
-            .cloned();
-        if let Some(stall) = found {
-            return stall;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no stall reported: {:?}", LOG.lock().unwrap());
-}
-
 /// The index of the first frame whose function ends with `::name`, in this file.
 fn frame(stall: &Stall, name: &str) -> usize {
     let snapshot = stall.snapshot.as_ref().expect("a snapshot");
@@ -75,7 +61,7 @@ fn frame(stall: &Stall, name: &str) -> usize {
 )]
 async fn a_spinning_task_is_named_with_its_file_and_caller() {
     tokio::spawn(async { handle() }).await.unwrap();
-    let stall = started().await;
+    let stall = started(&LOG).await;
     if !cfg!(target_os = "linux") {
         assert!(stall.snapshot.is_none());
         return;

@@ -1,7 +1,10 @@
 //! What blocked, as a user of `#[loopmon::test]` reads it in a stall report: the stuck thread's
 //! activity and, with the `stacks` feature (x86_64 Linux), the user's function and line.
 
-use loopmon::{Stall, StallKind, ThreadActivity};
+mod common;
+
+use common::started;
+use loopmon::{Stall, ThreadActivity};
 use std::io::Read;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -9,24 +12,6 @@ use std::time::Duration;
 /// How long each test blocks: long enough for the watchdog to look while it lasts, even when
 /// its first look (parsing the binary's tables) competes with other tests for the CPU.
 const BLOCK: Duration = Duration::from_millis(1500);
-
-/// The first `Started` report in `log`, waiting up to 5 s for it (without blocking the
-/// runtime: that would be a stall of its own).
-async fn started(log: &Mutex<Vec<Stall>>) -> Stall {
-    for _ in 0..500 {
-        let found = log
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|s| s.kind == StallKind::Started)
-            .cloned();
-        if let Some(stall) = found {
-            return stall;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no stall reported: {:?}", log.lock().unwrap());
-}
 
 /// Asserts what the report says: the activity, and with stacks the user's function, this file
 /// and `line`.

@@ -3,31 +3,19 @@
 //!
 //! One test in this binary, so that no other monitor shares the process.
 
+mod common;
+
+use common::{threads_named, wait_until};
 use loopmon_core::{SleepMonitor, Stall, StallKind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MS: Duration = Duration::from_millis(1);
 
-/// Threads of this process named like the watchdog (Linux: `/proc/self/task/*/comm`).
+/// Threads of this process named like the watchdog.
 fn watchdogs() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
-        .filter(|name| name.starts_with("loopmon-watchdo"))
-        .count()
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(MS);
-    }
-    f()
+    threads_named("loopmon-watchdo")
 }
 
 fn counting(started: &Arc<AtomicU64>, ended: &Arc<AtomicU64>) -> SleepMonitor {

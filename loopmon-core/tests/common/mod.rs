@@ -39,3 +39,25 @@ impl Recorder {
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
+
+/// Threads of this process whose name starts with `prefix` (Linux: `/proc/self/task/*/comm`,
+/// names cut at 15 bytes).
+pub fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+/// Polls `f` every millisecond until it holds or `limit` has passed; its last answer.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(ms(1));
+    }
+    f()
+}

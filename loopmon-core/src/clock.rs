@@ -159,7 +159,7 @@ fn run() {
     // Kept between rounds, so that they allocate nothing.
     let mut due: Vec<Waker> = Vec::new();
     loop {
-        let next = {
+        let (next, unanswered) = {
             let mut registry = registry();
             registry.slots.retain(|s| s.strong_count() > 0);
             if registry.slots.is_empty() {
@@ -169,17 +169,17 @@ fn run() {
             }
             let now = ns::nanos(Instant::now());
             let (next, unanswered) = fire(&registry.slots, now.saturating_add(early), &mut due);
-            if unanswered {
-                // A probe has not run since its last wake-up, an interval ago: its thread may
-                // be stuck. The watchdog looks, and prepares for a report if it is.
-                crate::stalls::watchdog::nudge();
-            }
             NEXT_WAKE.store(next, Ordering::SeqCst);
             // A probe may have armed an earlier deadline meanwhile, and read the old wake-up.
-            next.min(earliest(&registry.slots))
+            (next.min(earliest(&registry.slots)), unanswered)
         };
         for waker in due.drain(..) {
             waker.wake();
+        }
+        if unanswered {
+            // A probe has not run since its last wake-up, an interval ago: its thread may be
+            // stuck. The watchdog looks, and prepares for a report if it is.
+            crate::stalls::watchdog::nudge();
         }
         let now = ns::nanos(Instant::now());
         match next {

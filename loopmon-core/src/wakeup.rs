@@ -2,7 +2,7 @@
 //! waiting is kept for the next wait.
 //!
 //! This is what `tokio::sync::Notify::notify_one` does for a single waiter, which is all loopmon
-//! needs (a callback's worker task, the probe under a paused clock). It is written here so that
+//! needs (a callback's worker task). It is written here so that
 //! loopmon-core does not enable tokio's `sync` feature: that feature adds about half a second to
 //! tokio's own compilation, on the critical path of a user's clean build.
 

@@ -112,9 +112,10 @@ pub(crate) fn look_at(tid: u32) -> Option<ThreadSnapshot> {
     shared.get_or_insert_with(Inspector::new).inspect(tid)
 }
 
-/// Parses the binaries' tables ahead of a stall that looks likely, on the watchdog thread, so
-/// that the first report's stack is not late by their parsing (30–60 ms for a 10 MB binary with
-/// line tables). Done at most once per process; a no-op where stacks are not read.
+/// Parses the binaries' tables ahead of a stall that looks likely (on a thread the watchdog
+/// starts for it), so that the first report's stack is not late by their parsing (30–60 ms for
+/// a 10 MB binary with line tables). Done at most once per process; a no-op where stacks are
+/// not read.
 pub(crate) fn warm() {
     let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     shared.get_or_insert_with(Inspector::new).warm();

@@ -1,14 +1,14 @@
 //! The binaries mapped into the process (the executable, libc, ...): their unwind tables,
 //! symbols and line tables, parsed on first use and kept.
 //!
-//! Files are read with plain reads (`object`'s `ReadCache`), never memory-mapped, and only the
-//! sections needed are kept.
+//! Files are read with plain reads (see `elf.rs`), never memory-mapped, and only the sections
+//! needed are kept.
 
+use super::elf::Elf;
 use super::proc::Mapping;
 use gimli::{BaseAddresses, EhFrame, EhFrameHdr, EndianArcSlice, ParsedEhFrameHdr, RunTimeEndian};
-use object::{CompressionFormat, Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::collections::HashMap;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
 /// The byte reader behind the parsed sections: owned, shareable.
@@ -97,37 +97,18 @@ fn load(first: &Mapping) -> Option<Module> {
     if file.metadata().ok()?.ino() != first.inode {
         return None; // replaced on disk since it was mapped
     }
-    // Sections are read straight from the file into their own buffers; the cache only serves
-    // the headers and the symbol table, and is dropped after this function.
-    let reader = file.try_clone().ok()?;
-    let cache = object::ReadCache::new(file);
-    let obj = object::File::parse(&cache).ok()?;
-    let endian = if obj.is_little_endian() {
-        RunTimeEndian::Little
-    } else {
-        RunTimeEndian::Big
-    };
-    let seg = obj.segments().find(|s| {
-        let (off, len) = s.file_range();
-        off <= first.offset && first.offset < off.saturating_add(len.max(1))
-    })?;
-    let svma = seg
-        .address()
-        .wrapping_add(first.offset - seg.file_range().0);
+    let elf = Elf::parse(file)?;
+    let endian = RunTimeEndian::Little;
+    let seg = elf.segment_holding(first.offset)?;
+    let svma = seg.address.wrapping_add(first.offset - seg.offset);
     let section = |name: &str| {
-        let s = obj.section_by_name(name)?;
-        let range = s.compressed_file_range().ok()?;
-        if range.format != CompressionFormat::None {
-            return None; // compressed debug sections are not supported
-        }
-        let mut data = vec![0; usize::try_from(range.uncompressed_size).ok()?];
-        reader.read_exact_at(&mut data, range.offset).ok()?;
-        Some((s.address(), EndianArcSlice::new(Arc::from(data), endian)))
+        let (address, data) = elf.section(name)?;
+        Some((address, EndianArcSlice::new(Arc::from(data), endian)))
     };
     let unwind = (|| {
         let (hdr_addr, hdr) = section(".eh_frame_hdr")?;
         let (frame_addr, frame) = section(".eh_frame")?;
-        let text = obj.section_by_name(".text")?.address();
+        let text = elf.address_of(".text")?;
         let bases = BaseAddresses::default()
             .set_eh_frame_hdr(hdr_addr)
             .set_eh_frame(frame_addr)
@@ -139,15 +120,10 @@ fn load(first: &Mapping) -> Option<Module> {
             bases,
         })
     })();
-    let mut symbols: Vec<(u64, u64, Box<str>)> = obj
-        .symbols()
-        .chain(obj.dynamic_symbols())
-        .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
-        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.into())))
-        .collect();
+    let mut symbols = elf.functions();
     symbols.sort_unstable_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
     symbols.dedup_by_key(|s| s.0);
-    let dwarf = obj.section_by_name(".debug_info").and_then(|_| {
+    let dwarf = elf.address_of(".debug_info").and_then(|_| {
         let empty = EndianArcSlice::new(Arc::from(&[][..]), endian);
         let dwarf = gimli::Dwarf::load(|id| -> Result<Reader, ()> {
             Ok(section(id.name()).map_or_else(|| empty.clone(), |s| s.1))

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 const STACKS: bool = cfg!(all(feature = "stacks", target_arch = "x86_64"));
 
 mod blocked;
+#[cfg(all(feature = "stacks", target_arch = "x86_64"))]
+mod elf;
 mod parts;
 #[cfg(all(feature = "cpu-stacks", target_arch = "x86_64"))]
 mod spinning;

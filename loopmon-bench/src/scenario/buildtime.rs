@@ -1,7 +1,9 @@
-//! Scenario 8: what adopting loopmon costs a user's build. Three fresh crates, side by side: a
+//! Scenario 8: what adopting loopmon costs a user's build. Four fresh crates, side by side: a
 //! tokio hello world with `#[tokio::main]`, the same with `#[loopmon::main]` (a path
-//! dependency on this checkout, with its default features, whatever they are today), and the
-//! same without loopmon's default `stacks` feature. Each is
+//! dependency on this checkout, with its default features, whatever they are today), the
+//! same without loopmon's default `stacks` feature, and the floor: `#[tokio::main]` with the
+//! packages loopmon's design requires (chrono, tokio's `time`) but none of loopmon's code.
+//! Each is
 //! built with a plain `cargo build` (debug) into an emptied target directory, alternately
 //! (tokio, loopmon, tokio, loopmon, …), offline from the same registry cache after one fetch,
 //! with this checkout's `Cargo.lock` so both resolve the versions the workspace is tested with.
@@ -17,18 +19,29 @@ use std::time::Instant;
 
 const TOKIO: &str = r#"tokio = { version = "1.54", features = ["macros", "rt-multi-thread"] }"#;
 
-/// The crates: name, extra dependency line, the attribute on `main`. The third is loopmon
-/// without its default `stacks` feature (no stack symbolizer: gimli, addr2line, object).
-fn crates(checkout: &Path) -> [(&'static str, String, &'static str); 3] {
+const FLOOR_TOKIO: &str =
+    r#"tokio = { version = "1.54", features = ["macros", "rt-multi-thread", "time"] }"#;
+const CHRONO: &str =
+    r#"chrono = { version = "0.4.38", default-features = false, features = ["now"] }"#;
+
+/// The crates: name, dependency lines, the attribute on `main`. The third is loopmon without
+/// its default `stacks` feature (no stack symbolizer); the fourth is the floor, the packages
+/// loopmon requires without loopmon.
+fn crates(checkout: &Path) -> [(&'static str, String, &'static str); 4] {
     let path = checkout.display().to_string();
-    let loopmon = format!("loopmon = {{ path = {path:?} }}");
+    let loopmon = format!("{TOKIO}\nloopmon = {{ path = {path:?} }}");
     let lean = format!(
-        "loopmon = {{ path = {path:?}, default-features = false, features = [\"macros\"] }}"
+        "{TOKIO}\nloopmon = {{ path = {path:?}, default-features = false, features = [\"macros\"] }}"
     );
     [
-        ("hello-tokio", String::new(), "#[tokio::main]"),
+        ("hello-tokio", TOKIO.to_string(), "#[tokio::main]"),
         ("hello-loopmon", loopmon, "#[loopmon::main]"),
         ("hello-loopmon-lean", lean, "#[loopmon::main]"),
+        (
+            "hello-floor",
+            format!("{FLOOR_TOKIO}\n{CHRONO}"),
+            "#[tokio::main]",
+        ),
     ]
 }
 
@@ -39,7 +52,7 @@ fn write_crate(dir: &Path, name: &str, dep: &str, attr: &str, lock: &Path) -> Pa
     std::fs::create_dir_all(root.join("src")).expect("create the crate");
     let manifest = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\n{TOKIO}\n{dep}\n\n[workspace]\n"
+         [dependencies]\n{dep}\n\n[workspace]\n"
     );
     let main = format!("{attr}\nasync fn main() {{\n    println!(\"hello\");\n}}\n");
     std::fs::write(root.join("Cargo.toml"), manifest).expect("write Cargo.toml");
@@ -74,7 +87,7 @@ fn clean_build(root: &Path) -> Result<(f64, f64), String> {
 }
 
 /// Wall-clock and CPU seconds of each build, per crate.
-type Secs = [(Vec<f64>, Vec<f64>); 3];
+type Secs = [(Vec<f64>, Vec<f64>); 4];
 
 /// Builds the crates `pairs` times, alternating; returns the seconds of each build, per crate,
 /// and the `syn` versions in the loopmon crate's tree.
@@ -142,7 +155,7 @@ fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
 
 pub(crate) fn run(ctx: &mut Ctx) {
     let pairs = if ctx.quick { 1 } else { 5 };
-    let ([(tw, tc), (lw, lc), (nw, nc)], syns) = match measure(pairs) {
+    let ([(tw, tc), (lw, lc), (nw, nc), (fw, fc)], syns) = match measure(pairs) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("  buildtime: {e}");
@@ -154,25 +167,33 @@ pub(crate) fn run(ctx: &mut Ctx) {
     };
     let (wall, cpu) = (ratios(&lw, &tw), ratios(&lc, &tc));
     let (lean_wall, lean_cpu) = (ratios(&nw, &tw), ratios(&nc, &tc));
+    let (floor_wall, floor_cpu) = (ratios(&fw, &tw), ratios(&fc, &tc));
+    let (over_wall, over_cpu) = (ratios(&lw, &fw), ratios(&lc, &fc));
     let syns = if syns.is_empty() {
         "none".to_string()
     } else {
         syns.join(", ")
     };
     ctx.report.section(format!(
-        "## 8. Build time of adoption\n\nThree fresh crates, built side by side in this run: a \
+        "## 8. Build time of adoption\n\nFour fresh crates, built side by side in this run: a \
          tokio hello world with `#[tokio::main]`, the same with `#[loopmon::main]` (a path \
          dependency on this checkout, default features), and the same without loopmon's \
-         `stacks` feature, all with `{TOKIO}`. Each build is a \
+         `stacks` feature, all with `{TOKIO}`; and the floor, `#[tokio::main]` with the \
+         packages loopmon's design requires but none of its code: `{FLOOR_TOKIO}` and \
+         `{CHRONO}` (the timestamps' type). Each build is a \
          clean `cargo build` (debug) into an emptied target directory, offline from the same \
-         registry cache, with this checkout's `Cargo.lock`; the two alternate, {pairs} pairs. \
+         registry cache, with this checkout's `Cargo.lock`; the crates alternate, {pairs} \
+         rounds. \
          Wall-clock time is what a user waits; CPU time (cargo and its rustcs, user + system) \
          is less disturbed by other processes on a shared machine.\n\n\
          | crate | wall clock, s | CPU, s |\n|---|---|---|\n\
          | `#[tokio::main]` | {} | {} |\n| `#[loopmon::main]` | {} | {} |\n\
          | ratio loopmon / tokio, per pair | {} | {} |\n\
          | `#[loopmon::main]`, `default-features = false, features = [\"macros\"]` (no stacks) | {} | {} |\n\
-         | ratio loopmon without stacks / tokio, per pair | {} | {} |\n\n\
+         | ratio loopmon without stacks / tokio, per pair | {} | {} |\n\
+         | floor: `#[tokio::main]` + chrono + tokio's `time`, no loopmon | {} | {} |\n\
+         | ratio floor / tokio, per pair | {} | {} |\n\
+         | ratio loopmon / floor, per pair: loopmon's own code and choices | {} | {} |\n\n\
          `syn` in the loopmon crate's tree (`cargo tree -e normal,build`): {syns}.\n",
         show(&tw, 1),
         show(&tc, 1),
@@ -184,6 +205,12 @@ pub(crate) fn run(ctx: &mut Ctx) {
         show(&nc, 1),
         show(&lean_wall, 2),
         show(&lean_cpu, 2),
+        show(&fw, 1),
+        show(&fc, 1),
+        show(&floor_wall, 2),
+        show(&floor_cpu, 2),
+        show(&over_wall, 2),
+        show(&over_cpu, 2),
     ));
     let (w, c) = (Summary::of(&wall), Summary::of(&cpu));
     let lean = Summary::of(&lean_wall);

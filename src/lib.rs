@@ -295,7 +295,7 @@
 //! finds a thread on the CPU: nothing is installed and nothing runs before. A capture takes
 //! about 0.05 ms from the signal to the copy and 0.2–0.3 ms to the frames (a few ms at worst
 //! on a loaded machine), and 0.25–0.35 ms of the watchdog thread's CPU. It is the only part of
-//! loopmon that uses `unsafe`, in one module (`loopmon-core/src/stalls/inspect/signal.rs`,
+//! loopmon that uses `unsafe`, in one module (`loopmon-inspect/src/signal.rs`,
 //! whose documentation gives the design); Linux x86_64 only (on aarch64 the signal capture is
 //! built, but stacks are not unwound there yet).
 //!

@@ -50,10 +50,10 @@ pub use builder::{create, Builder, SleepMonitor, DEFAULT_INTERVAL};
 pub use callback::{Callback, IntoCallback};
 pub use error::{Error, MAX_INTERVAL, MIN_INTERVAL};
 pub use handle::{MonitorGuard, MonitorHandle};
+pub use loopmon_inspect::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 pub use report::DEFAULT_REPORT_THRESHOLD;
 pub use sample::{LagSource, Sample};
 pub use stalls::hooks::{install_hooks, install_poll_hooks};
-pub use stalls::inspect::{Frame, StackMissing, ThreadActivity, ThreadSnapshot};
 pub use stalls::stall::{report_to_stderr, Stall, StallKind, StallTask, DEFAULT_STALL_THRESHOLD};
 pub use stats::LagStats;
 pub use summary::Summary;
@@ -67,7 +67,7 @@ pub mod __bench {
     /// The stall watchdog's thread inspector, as a closure: what a thread of this process is
     /// doing and where (see `inspect.rs`).
     pub fn inspector() -> impl FnMut(u32) -> Option<crate::ThreadSnapshot> {
-        let mut inspector = crate::stalls::inspect::Inspector::new();
+        let mut inspector = loopmon_inspect::Inspector::new();
         move |tid| inspector.inspect(tid)
     }
 
@@ -81,12 +81,12 @@ pub mod __bench {
         (std::time::Duration, std::time::Duration, Vec<crate::Frame>),
         crate::StackMissing,
     > {
-        let mut inspector = crate::stalls::inspect::Inspector::new();
+        let mut inspector = loopmon_inspect::Inspector::new();
         move |tid| inspector.sample_timed(tid)
     }
 
     /// The calling thread's Linux id.
     pub fn current_tid() -> Option<u32> {
-        crate::stalls::inspect::current_tid()
+        loopmon_inspect::current_tid()
     }
 }

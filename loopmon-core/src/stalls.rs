@@ -11,7 +11,6 @@
 
 pub(crate) mod heartbeat;
 pub(crate) mod hooks;
-pub(crate) mod inspect;
 pub(crate) mod stall;
 pub(crate) mod threads;
 pub(crate) mod watch;

@@ -118,7 +118,7 @@ impl Heartbeat {
         let token = thread_token();
         if self.thread_token.swap(token, Ordering::Relaxed) != token {
             *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
-            let tid = super::threads::current_tid().unwrap_or(0);
+            let tid = loopmon_inspect::current_tid().unwrap_or(0);
             self.tid.store(tid, Ordering::Relaxed);
         }
         self.beat(now, due);

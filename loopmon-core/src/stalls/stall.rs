@@ -1,6 +1,6 @@
 //! [`Stall`]: what the stall watchdog reports, and the default reporter.
 
-use super::inspect::ThreadSnapshot;
+use loopmon_inspect::ThreadSnapshot;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;

@@ -16,6 +16,7 @@
 //! Elsewhere than Linux, or without `/proc`, every id is unknown (`None`).
 
 use crate::per_runtime::PerRuntime;
+use loopmon_inspect::current_tid;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,28 +33,8 @@ pub(crate) fn adopt_built(runtime: &Handle) {
 thread_local! {
     /// The table of the runtime this thread last built with loopmon's hooks.
     static BUILT: RefCell<Option<Arc<RuntimeThreads>>> = const { RefCell::new(None) };
-    /// This thread's id: 0 not read yet, `u32::MAX` unavailable.
-    static TID: Cell<u32> = const { Cell::new(0) };
     /// Whether this thread has told its runtime's table which worker it is.
     static NOTED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The calling thread's Linux thread id, if `/proc` tells it. Reads `/proc` once per thread
-/// (allocates then); after that, a thread-local read.
-pub(crate) fn current_tid() -> Option<u32> {
-    let tid = TID.with(|tid| {
-        if tid.get() == 0 {
-            tid.set(read_tid().unwrap_or(u32::MAX));
-        }
-        tid.get()
-    });
-    (tid != u32::MAX).then_some(tid)
-}
-
-fn read_tid() -> Option<u32> {
-    // `/proc/thread-self` links to `<pid>/task/<tid>`.
-    let link = std::fs::read_link("/proc/thread-self").ok()?;
-    link.file_name()?.to_str()?.parse().ok()
 }
 
 /// The thread id of each worker of one runtime, as far as known.
@@ -195,21 +176,5 @@ impl RuntimeThreads {
     /// Worker `w`'s thread name, if known.
     pub(crate) fn name(&self, w: usize) -> Option<String> {
         self.workers.get()?.get(w)?.name.get()?.clone()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn each_thread_reads_its_own_id() {
-        let main = current_tid().expect("/proc is mounted here");
-        let other = std::thread::spawn(current_tid).join().unwrap().unwrap();
-        assert_ne!(main, other);
-        assert_eq!(current_tid(), Some(main), "cached");
-        let stat = std::fs::read_to_string(format!("/proc/self/task/{main}/stat")).unwrap();
-        assert!(stat.starts_with(&format!("{main} (")), "{stat}");
     }
 }

@@ -148,7 +148,7 @@ fn warm_if_wanted() {
     {
         let _ = thread::Builder::new()
             .name(WARM_THREAD_NAME.into())
-            .spawn(crate::stalls::inspect::warm);
+            .spawn(loopmon_inspect::warm);
     }
 }
 

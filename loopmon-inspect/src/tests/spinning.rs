@@ -28,8 +28,7 @@ fn spin_inner(ctx: &Ctx) -> u64 {
 fn names_here(snap: &ThreadSnapshot, function: &str) -> Option<usize> {
     let i = find(snap, function)?;
     let file = snap.frames[i].file.as_deref().unwrap_or_default();
-    file.ends_with("src/stalls/inspect/tests/spinning.rs")
-        .then_some(i)
+    file.ends_with("src/tests/spinning.rs").then_some(i)
 }
 
 #[test]

@@ -1,5 +1,15 @@
-//! Thread inspection: what a stuck thread of this process is doing, and where, read from the
-//! outside while it is stuck, without stopping it and, but for `cpu-stacks`, without `unsafe`.
+//! Thread inspection for [loopmon](https://docs.rs/loopmon): what a stuck thread of this
+//! process is doing, and where, read from the outside while it is stuck, without stopping it
+//! and, but for `cpu-stacks`, without `unsafe`. loopmon's stall watchdog uses it; use it
+//! through the `loopmon` crate, which re-exports its types.
+//!
+//! ```
+//! # #[cfg(target_os = "linux")] {
+//! let tid = loopmon_inspect::current_tid().expect("Linux with /proc");
+//! let snapshot = loopmon_inspect::Inspector::new().inspect(tid).expect("a thread of ours");
+//! assert_eq!(snapshot.tid, tid);
+//! # }
+//! ```
 //!
 //! On Linux, from `/proc/self/task/<tid>/`: the state (`stat`), the CPU time (`schedstat`) and
 //! the system call with the user-space stack pointer and program counter (`syscall`) give the
@@ -16,8 +26,13 @@
 //! of the binaries' tables, cached by the [`Inspector`] (measured by `loopmon-bench`'s `stacks`:
 //! 30–100 ms and some 20 MB for an 11 MB release binary with line tables; 0.3–0.8 s in a debug
 //! build, whose parsers are unoptimized); later ones take 0.1–0.5 ms. So that the first report
-//! is not late by that parsing, the watchdog calls [`warm`] as soon as a thread has been
-//! unresponsive for half the stall threshold (see `watchdog::suspect`).
+//! is not late by that parsing, loopmon's watchdog calls [`warm`] as soon as a thread has been
+//! unresponsive for half the stall threshold.
+//!
+//! This crate has no tokio in it (it names tokio's functions only to trim its frames), so that
+//! a user's build compiles it while it compiles tokio.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod activity;
 mod snapshot;
@@ -62,9 +77,8 @@ pub use snapshot::{Frame, StackMissing, ThreadSnapshot};
 
 use std::path::PathBuf;
 
-/// The Linux id of the calling thread (`gettid`), read from `/proc/thread-self`; `None`
-/// where there is no `/proc`.
-pub(crate) use super::threads::current_tid;
+mod tid;
+pub use tid::current_tid;
 
 /// The name of system call `nr`, which thread `task` is blocked in (its number if unknown).
 ///
@@ -93,7 +107,7 @@ fn waiting_in(task: &std::path::Path) -> Option<&'static str> {
 /// Inspects threads of this process. Holds the parsed binaries between calls: keep one, on
 /// the thread that inspects (the watchdog).
 #[derive(Debug)]
-pub(crate) struct Inspector {
+pub struct Inspector {
     /// `/proc/self`, or another folder laid out the same way (tests).
     root: PathBuf,
     /// Shortens the file paths of frames below it.
@@ -109,7 +123,7 @@ static SHARED: std::sync::Mutex<Option<Inspector>> = std::sync::Mutex::new(None)
 
 /// What thread `tid` of this process is doing, and where, with the shared inspector. Allocates
 /// and takes a lock: for the watchdog, at a stall, never per tick.
-pub(crate) fn look_at(tid: u32) -> Option<ThreadSnapshot> {
+pub fn look_at(tid: u32) -> Option<ThreadSnapshot> {
     let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     shared.get_or_insert_with(Inspector::new).inspect(tid)
 }
@@ -118,9 +132,15 @@ pub(crate) fn look_at(tid: u32) -> Option<ThreadSnapshot> {
 /// starts for it), so that the first report's stack is not late by their parsing (30–60 ms for
 /// a 10 MB binary with line tables). Done at most once per process; a no-op where stacks are
 /// not read.
-pub(crate) fn warm() {
+pub fn warm() {
     let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     shared.get_or_insert_with(Inspector::new).warm();
+}
+
+impl Default for Inspector {
+    fn default() -> Inspector {
+        Inspector::new()
+    }
 }
 
 impl Inspector {
@@ -131,7 +151,7 @@ impl Inspector {
     }
 
     /// An inspector of this process's threads.
-    pub(crate) fn new() -> Inspector {
+    pub fn new() -> Inspector {
         Inspector::with_proc_root("/proc/self")
     }
 
@@ -151,7 +171,7 @@ impl Inspector {
     /// A thread found in state `R` is read twice, 2 ms apart, to see its CPU time grow; one
     /// whose CPU time stays put is waiting for a CPU, and is told by what it last waited on.
     #[cfg(target_os = "linux")]
-    pub(crate) fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
+    pub fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
         use std::time::Duration;
         let task = self.root.join("task").join(tid.to_string());
         let mut state = proc::state(&task)?;
@@ -211,7 +231,7 @@ impl Inspector {
 
     /// Without `/proc`: nothing to tell.
     #[cfg(not(target_os = "linux"))]
-    pub(crate) fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
+    pub fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
         let _ = (tid, &self.root, &self.cwd);
         None
     }
@@ -233,10 +253,11 @@ impl Inspector {
         self.trimmed(frames)
     }
 
-    /// For the benchmark: samples thread `tid`, running on a CPU, by signal. Returns the time
+    /// For loopmon's benchmark: samples thread `tid`, running on a CPU, by signal. Returns the time
     /// from the signal sent to the slot seen filled, and to the trimmed frames ready.
     #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
-    pub(crate) fn sample_timed(
+    #[doc(hidden)]
+    pub fn sample_timed(
         &mut self,
         tid: u32,
     ) -> Result<(std::time::Duration, std::time::Duration, Vec<Frame>), StackMissing> {

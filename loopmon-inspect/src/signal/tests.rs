@@ -2,12 +2,12 @@
 //! then answered late, harmlessly), one that has exited.
 
 use super::*;
-use crate::stalls::inspect::current_tid;
+use crate::current_tid;
 use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc};
 
 fn maps() -> Vec<Mapping> {
-    crate::stalls::inspect::proc::maps(std::path::Path::new("/proc/self")).expect("Linux")
+    crate::proc::maps(std::path::Path::new("/proc/self")).expect("Linux")
 }
 
 /// A thread spinning until `stop`; returns its tid.

@@ -117,7 +117,7 @@ fn assert_user_frames(snap: &ThreadSnapshot, expected: &[&str], line: u32) {
         let f = &snap.frames[i];
         let file = f.file.as_deref().unwrap_or_default();
         assert!(
-            file.ends_with("src/stalls/inspect/tests/blocked.rs"),
+            file.ends_with("src/tests/blocked.rs"),
             "{name}: file {file:?} ({snap})"
         );
         if k == 0 {

@@ -4,7 +4,7 @@
 //! mapping, and the copies unwind to frames that have names.
 
 use super::*;
-use crate::stalls::inspect::current_tid;
+use crate::current_tid;
 use std::io::{Read, Seek, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc, RwLock};
@@ -21,7 +21,7 @@ struct Target {
 }
 
 fn read_maps() -> Vec<Mapping> {
-    crate::stalls::inspect::proc::maps(std::path::Path::new("/proc/self")).expect("Linux")
+    crate::proc::maps(std::path::Path::new("/proc/self")).expect("Linux")
 }
 
 /// Spawns `work` in a loop until `stop`; returns the thread's tid and stack mapping.

@@ -19,7 +19,7 @@ mod reader;
 #[cfg(test)]
 mod tests;
 
-use reader::{fixed_size, Reader, OMIT};
+use reader::{fixed_size, Reader};
 
 /// The stack pointer's DWARF number.
 pub(super) const RSP: u16 = 7;
@@ -98,8 +98,8 @@ impl Cfi {
         // Where `.eh_frame` is: the section's address is used instead, but the value is in
         // the way.
         r.pointer(frame_ptr_enc, Some(hdr_addr))?;
-        if count_enc == OMIT || count_enc & 0xf0 != 0 {
-            return None;
+        if count_enc & 0xf0 != 0 {
+            return None; // omitted (no table), or relative to something: not a count
         }
         let count = usize::try_from(r.value(count_enc)?).ok()?;
         let size = fixed_size(table_enc)?;

@@ -48,6 +48,8 @@ mod proc;
 mod syscalls;
 
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod cfi;
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod elf;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod modules;

@@ -4,9 +4,10 @@
 //! Files are read with plain reads (see `elf.rs`), never memory-mapped, and only the sections
 //! needed are kept.
 
+use super::cfi::Cfi;
 use super::elf::Elf;
 use super::proc::Mapping;
-use gimli::{BaseAddresses, EhFrame, EhFrameHdr, EndianArcSlice, ParsedEhFrameHdr, RunTimeEndian};
+use gimli::{EndianArcSlice, RunTimeEndian};
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
@@ -18,18 +19,12 @@ pub(super) type Reader = EndianArcSlice<RunTimeEndian>;
 pub(super) struct Module {
     /// Added to an address in the file (SVMA) to get the address in memory.
     pub(super) bias: u64,
-    pub(super) unwind: Option<Unwind>,
+    /// The unwind tables, when the binary has `.eh_frame` and its search table.
+    pub(super) unwind: Option<Cfi>,
     /// Function symbols: (address, size, mangled name), sorted by address.
     symbols: Vec<(u64, u64, Box<str>)>,
     /// Line tables and inlined calls, when the binary has DWARF.
     pub(super) dwarf: Option<addr2line::Context<Reader>>,
-}
-
-/// `.eh_frame` and its search table `.eh_frame_hdr`.
-pub(super) struct Unwind {
-    pub(super) hdr: ParsedEhFrameHdr<Reader>,
-    pub(super) frame: EhFrame<Reader>,
-    pub(super) bases: BaseAddresses,
 }
 
 impl Module {
@@ -106,19 +101,9 @@ fn load(first: &Mapping) -> Option<Module> {
         Some((address, EndianArcSlice::new(Arc::from(data), endian)))
     };
     let unwind = (|| {
-        let (hdr_addr, hdr) = section(".eh_frame_hdr")?;
-        let (frame_addr, frame) = section(".eh_frame")?;
-        let text = elf.address_of(".text")?;
-        let bases = BaseAddresses::default()
-            .set_eh_frame_hdr(hdr_addr)
-            .set_eh_frame(frame_addr)
-            .set_text(text);
-        let hdr = EhFrameHdr::from(hdr).parse(&bases, 8).ok()?;
-        Some(Unwind {
-            hdr,
-            frame: EhFrame::from(frame),
-            bases,
-        })
+        let (hdr_addr, hdr) = elf.section(".eh_frame_hdr")?;
+        let (frame_addr, frame) = elf.section(".eh_frame")?;
+        Cfi::new(hdr, hdr_addr, frame, frame_addr)
     })();
     let mut symbols = elf.functions();
     symbols.sort_unstable_by_key(|s| (s.0, std::cmp::Reverse(s.1)));

@@ -15,11 +15,10 @@ const TRIES: usize = 3;
 #[cfg(feature = "cpu-stacks")]
 const SAMPLES: usize = 16;
 
-/// What is kept between inspections: the parsed binaries and the unwinder's scratch space.
+/// What is kept between inspections: the parsed binaries.
 #[derive(Default)]
 pub(super) struct Stacks {
     modules: Modules,
-    ctx: Option<Box<gimli::UnwindContext<usize>>>,
 }
 
 impl std::fmt::Debug for Stacks {
@@ -115,10 +114,9 @@ impl Stacks {
         pc: u64,
         bp: Option<u64>,
     ) -> Result<Vec<Frame>, StackMissing> {
-        let ctx = self.ctx.get_or_insert_with(Default::default);
         let code =
             |addr: u64| -> Option<[u8; 5]> { proc::read_mem(root, addr, 5)?.try_into().ok() };
-        let addresses = unwind::unwind(stack, pc, bp, maps, &mut self.modules, ctx, &code);
+        let addresses = unwind::unwind(stack, pc, bp, maps, &mut self.modules, &code);
         if addresses.len() < 2 {
             return Err(if symbols::has_names(pc, maps, &mut self.modules) {
                 StackMissing::NoUnwindInfo

@@ -10,9 +10,9 @@
 //! to the very function being unwound (a stale return address left in the frame's locals by
 //! an earlier call follows a call to another function), and that unwinds furthest.
 
+use super::cfi::{Cfa, Rule, RBP, RSP};
 use super::modules::{executable_at, Modules};
 use super::proc::Mapping;
-use gimli::{CfaRule, RegisterRule, UnwindContext, UnwindSection, X86_64};
 
 /// A copy of the stack from `base` up.
 pub(super) struct Stack {
@@ -56,7 +56,6 @@ pub(super) fn unwind(
     bp: Option<u64>,
     maps: &[Mapping],
     modules: &mut Modules,
-    ctx: &mut UnwindContext<usize>,
     code: &dyn Fn(u64) -> Option<[u8; 5]>,
 ) -> Vec<u64> {
     let start = Regs {
@@ -68,7 +67,6 @@ pub(super) fn unwind(
         stack,
         maps,
         modules,
-        ctx,
     };
     let (mut frames, end) = u.walk(start, true);
     let End::NeedsBp(at) = end else {
@@ -144,7 +142,6 @@ struct Unwinder<'a> {
     stack: &'a Stack,
     maps: &'a [Mapping],
     modules: &'a mut Modules,
-    ctx: &'a mut UnwindContext<usize>,
 }
 
 impl Unwinder<'_> {
@@ -176,33 +173,28 @@ impl Unwinder<'_> {
         };
         let (module, svma) = self.modules.find(self.maps, probe).ok_or(End::Lost)?;
         let unwind = module.unwind.as_ref().ok_or(End::Lost)?;
-        let table = unwind.hdr.table().ok_or(End::Lost)?;
-        let row = table
-            .unwind_info_for_address(&unwind.frame, &unwind.bases, self.ctx, svma, |f, b, o| {
-                f.cie_from_offset(b, o)
-            })
-            .map_err(|_| End::Lost)?;
-        let cfa = match *row.cfa() {
-            CfaRule::RegisterAndOffset { register, offset } => {
-                let base = match register {
-                    X86_64::RSP => regs.sp,
-                    X86_64::RBP => regs.bp.ok_or(End::NeedsBp(regs))?,
+        let row = unwind.row(svma).ok_or(End::Lost)?;
+        let cfa = match row.cfa {
+            Cfa::RegOffset { reg, offset } => {
+                let base = match reg {
+                    RSP => regs.sp,
+                    RBP => regs.bp.ok_or(End::NeedsBp(regs))?,
                     _ => return Err(End::Lost),
                 };
                 base.checked_add_signed(offset).ok_or(End::Lost)?
             }
-            CfaRule::Expression(_) => return Err(End::Lost),
+            Cfa::Expression => return Err(End::Lost),
         };
-        let slot = |rule: RegisterRule<usize>| match rule {
-            RegisterRule::Offset(o) => cfa.checked_add_signed(o).and_then(|a| self.stack.word(a)),
+        let slot = |rule: Rule| match rule {
+            Rule::Offset(o) => cfa.checked_add_signed(o).and_then(|a| self.stack.word(a)),
             _ => None,
         };
-        let ra = match row.register(X86_64::RA) {
-            RegisterRule::Undefined => return Err(End::Root),
+        let ra = match row.ra {
+            Rule::Undefined => return Err(End::Root),
             rule => slot(rule).ok_or(End::Lost)?,
         };
-        let bp = match row.register(X86_64::RBP) {
-            RegisterRule::Undefined | RegisterRule::SameValue => regs.bp,
+        let bp = match row.rbp {
+            Rule::Undefined | Rule::SameValue => regs.bp,
             rule => slot(rule),
         };
         if ra == 0 {

@@ -4,8 +4,8 @@
 //! for the return address and `rbp`, or no row from either.
 
 use super::super::{Cfa, Cfi, Row, Rule};
-use crate::stalls::inspect::modules::Modules;
-use crate::stalls::inspect::proc;
+use crate::modules::Modules;
+use crate::proc;
 use gimli::{
     BaseAddresses, CfaRule, CieOrFde, EhFrame, EhFrameHdr, EndianSlice, LittleEndian, RegisterRule,
     UnwindContext, UnwindSection, X86_64,

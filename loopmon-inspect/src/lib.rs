@@ -50,6 +50,8 @@ mod syscalls;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod cfi;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod dwarf;
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod elf;
 #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
 mod modules;

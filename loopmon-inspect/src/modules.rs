@@ -5,15 +5,12 @@
 //! needed are kept.
 
 use super::cfi::Cfi;
+use super::dwarf::Dwarf;
 use super::elf::Elf;
 use super::proc::Mapping;
-use gimli::{EndianArcSlice, RunTimeEndian};
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
-
-/// The byte reader behind the parsed sections: owned, shareable.
-pub(super) type Reader = EndianArcSlice<RunTimeEndian>;
 
 /// One binary, as mapped in this process.
 pub(super) struct Module {
@@ -24,7 +21,7 @@ pub(super) struct Module {
     /// Function symbols: (address, size, mangled name), sorted by address.
     symbols: Vec<(u64, u64, Box<str>)>,
     /// Line tables and inlined calls, when the binary has DWARF.
-    pub(super) dwarf: Option<addr2line::Context<Reader>>,
+    pub(super) dwarf: Option<Dwarf>,
 }
 
 impl Module {
@@ -93,13 +90,8 @@ fn load(first: &Mapping) -> Option<Module> {
         return None; // replaced on disk since it was mapped
     }
     let elf = Elf::parse(file)?;
-    let endian = RunTimeEndian::Little;
     let seg = elf.segment_holding(first.offset)?;
     let svma = seg.address.wrapping_add(first.offset - seg.offset);
-    let section = |name: &str| {
-        let (address, data) = elf.section(name)?;
-        Some((address, EndianArcSlice::new(Arc::from(data), endian)))
-    };
     let unwind = (|| {
         let (hdr_addr, hdr) = elf.section(".eh_frame_hdr")?;
         let (frame_addr, frame) = elf.section(".eh_frame")?;
@@ -108,14 +100,9 @@ fn load(first: &Mapping) -> Option<Module> {
     let mut symbols = elf.functions();
     symbols.sort_unstable_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
     symbols.dedup_by_key(|s| s.0);
-    let dwarf = elf.address_of(".debug_info").and_then(|_| {
-        let empty = EndianArcSlice::new(Arc::from(&[][..]), endian);
-        let dwarf = gimli::Dwarf::load(|id| -> Result<Reader, ()> {
-            Ok(section(id.name()).map_or_else(|| empty.clone(), |s| s.1))
-        })
-        .ok()?;
-        addr2line::Context::from_dwarf(dwarf).ok()
-    });
+    let dwarf = elf
+        .address_of(".debug_info")
+        .and_then(|_| Dwarf::new(|name| elf.section(name).map(|(_, data)| Arc::from(data))));
     Some(Module {
         bias: first.start.wrapping_sub(svma),
         unwind,

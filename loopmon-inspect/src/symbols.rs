@@ -32,21 +32,13 @@ pub(super) fn symbolize(
         };
         let before = frames.len();
         if let Some(dwarf) = &module.dwarf {
-            if let Ok(mut iter) = dwarf.find_frames(svma).skip_all_loads() {
-                while let Ok(Some(f)) = iter.next() {
-                    let function = f
-                        .function
-                        .as_ref()
-                        .and_then(|n| n.raw_name().ok())
-                        .map(|n| demangle(&n));
-                    let location = f.location.as_ref();
-                    frames.push(Frame {
-                        function,
-                        file: location.and_then(|l| l.file).map(str::to_owned),
-                        line: location.and_then(|l| l.line),
-                        address,
-                    });
-                }
+            for f in dwarf.find_frames(svma) {
+                frames.push(Frame {
+                    function: f.name.as_deref().map(demangle),
+                    file: f.file,
+                    line: f.line,
+                    address,
+                });
             }
         }
         if frames.len() == before {

@@ -14,21 +14,37 @@ use std::sync::{Arc, OnceLock};
 
 /// `DW_AT_*` names read here and in the other parts of the reader.
 pub(super) mod at {
+    /// The name of an entity.
     pub(crate) const NAME: u16 = 0x03;
+    /// The unit's line program, an offset into `.debug_line`.
     pub(crate) const STMT_LIST: u16 = 0x10;
+    /// The first address of the code.
     pub(crate) const LOW_PC: u16 = 0x11;
+    /// The address past the code, or its size.
     pub(crate) const HIGH_PC: u16 = 0x12;
+    /// The directory the unit was compiled in.
     pub(crate) const COMP_DIR: u16 = 0x1b;
+    /// The abstract instance an inlined or out-of-line instance comes from.
     pub(crate) const ABSTRACT_ORIGIN: u16 = 0x31;
+    /// The declaration a definition completes.
     pub(crate) const SPECIFICATION: u16 = 0x47;
+    /// The address ranges of the code, a range list.
     pub(crate) const RANGES: u16 = 0x55;
+    /// The file of an inlined call.
     pub(crate) const CALL_FILE: u16 = 0x58;
+    /// The line of an inlined call.
     pub(crate) const CALL_LINE: u16 = 0x59;
+    /// The mangled name.
     pub(crate) const LINKAGE_NAME: u16 = 0x6e;
+    /// Where the unit's string offsets start.
     pub(crate) const STR_OFFSETS_BASE: u16 = 0x72;
+    /// Where the unit's addresses start in `.debug_addr`.
     pub(crate) const ADDR_BASE: u16 = 0x73;
+    /// Where the unit's range list offsets start.
     pub(crate) const RNGLISTS_BASE: u16 = 0x74;
+    /// The mangled name, as older GCC wrote it.
     pub(crate) const MIPS_LINKAGE_NAME: u16 = 0x2007;
+    /// `DW_AT_addr_base` of the GNU split-DWARF extension to DWARF 4.
     pub(crate) const GNU_ADDR_BASE: u16 = 0x2133;
 }
 

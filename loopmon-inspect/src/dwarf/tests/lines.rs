@@ -84,10 +84,8 @@ fn dwarf_64_bit_format() {
     let mut abbrev = Bytes::default();
     abbrev.abbrev(1, 0x11, false, &root).uleb(0);
     let mut info = Bytes::default();
-    info.u16(4)
-        .u64(0)
-        .u8(8)
-        .uleb(1)
+    info.u16(4).u64(0).u8(8); // version, abbreviations' offset, address size
+    info.uleb(1)
         .u64(1)
         .str("/work")
         .u64(0)

@@ -77,14 +77,8 @@ fn rnglists_v5() -> Map {
     let mut abbrev = Bytes::default();
     abbrev.abbrev(1, 0x11, false, &root).uleb(0);
     let mut info = Bytes::default();
-    info.u16(5)
-        .u8(1)
-        .u8(8)
-        .u32(0)
-        .uleb(1)
-        .u32(8)
-        .u32(12)
-        .uleb(0);
+    info.u16(5).u8(1).u8(8).u32(0); // version, compile unit, address size, abbreviations
+    info.uleb(1).u32(8).u32(12).uleb(0);
     let mut addr = Bytes::default();
     addr.u16(5).u8(8).u8(0).u64(0x2000).u64(0x3000);
     let mut list = Bytes::default();

@@ -35,6 +35,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod activity;
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+mod bytes;
 mod snapshot;
 #[cfg_attr(
     not(all(feature = "stacks", target_os = "linux", target_arch = "x86_64")),

@@ -1,6 +1,8 @@
 //! A bounds-checked cursor over a section's bytes (little-endian), with the LEB128 numbers and
 //! the pointer encodings (`DW_EH_PE_*`) that `.eh_frame` and `.eh_frame_hdr` are written in.
 
+use crate::bytes::Bytes;
+
 /// `DW_EH_PE_omit`: the value is not there at all.
 pub(super) const OMIT: u8 = 0xff;
 /// `DW_EH_PE_indirect`: the decoded address holds the pointer. Following it would mean reading
@@ -17,125 +19,47 @@ const DATAREL: u8 = 0x30;
 const ALIGNED: u8 = 0x50;
 
 /// A read position in a section, whose first byte is at address `addr` (SVMA), so that
-/// pc-relative pointers can be resolved. Every read returns `None` past the end, and consumes
-/// at least one byte when it succeeds, so that a loop over reads always ends.
+/// pc-relative pointers can be resolved: the crate's bounds-checked cursor (`bytes.rs`, whose
+/// reads it offers through `Deref`) with the pointer encodings on top.
 #[derive(Clone)]
 pub(super) struct Reader<'a> {
-    /// The bytes readable: the section, or the prefix of it that ends an entry.
-    data: &'a [u8],
-    /// The next byte to read, as an index into `data` (and the section).
-    pos: usize,
-    /// The address of `data[0]`.
+    /// The bytes readable (the section, or the prefix of it that ends an entry) and the next
+    /// one to read, as an index into the section.
+    bytes: Bytes<'a>,
+    /// The address of the section's first byte.
     addr: u64,
+}
+
+impl<'a> std::ops::Deref for Reader<'a> {
+    type Target = Bytes<'a>;
+    fn deref(&self) -> &Bytes<'a> {
+        &self.bytes
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.bytes
+    }
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `data`, a section loaded at `addr`.
     pub(super) fn new(data: &'a [u8], addr: u64) -> Reader<'a> {
-        Reader { data, pos: 0, addr }
+        Reader {
+            bytes: Bytes::at(data, 0),
+            addr,
+        }
     }
 
     /// The same section, read from `pos` and only up to `end` (an entry's bounds).
     pub(super) fn range(&self, pos: usize, end: usize) -> Option<Reader<'a>> {
-        let data = self.data.get(..end)?;
-        (pos <= end).then_some(Reader {
-            data,
-            pos,
+        (pos <= end).then_some(())?;
+        let bytes = Bytes::at(self.bytes.data().get(..end)?, pos);
+        Some(Reader {
+            bytes,
             addr: self.addr,
         })
-    }
-
-    /// Where the next read starts.
-    pub(super) fn pos(&self) -> usize {
-        self.pos
-    }
-
-    /// Where the readable bytes end.
-    pub(super) fn end(&self) -> usize {
-        self.data.len()
-    }
-
-    /// Whether every byte has been read.
-    pub(super) fn is_empty(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-
-    /// The next `N` bytes.
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let bytes = self.data.get(self.pos..self.pos.checked_add(N)?)?;
-        self.pos += N;
-        bytes.try_into().ok()
-    }
-
-    /// One byte.
-    pub(super) fn u8(&mut self) -> Option<u8> {
-        self.array::<1>().map(|b| b[0])
-    }
-
-    /// A little-endian `u16`.
-    pub(super) fn u16(&mut self) -> Option<u16> {
-        self.array().map(u16::from_le_bytes)
-    }
-
-    /// A little-endian `u32`.
-    pub(super) fn u32(&mut self) -> Option<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    /// A little-endian `u64`.
-    pub(super) fn u64(&mut self) -> Option<u64> {
-        self.array().map(u64::from_le_bytes)
-    }
-
-    /// The 7-bit groups of a LEB128 number, lowest first, up to the byte without the high bit:
-    /// the bits that fit in 64, whether any did not, and the last byte (for its sign bit).
-    fn leb128(&mut self) -> Option<(u64, u32, bool, u8)> {
-        let (mut value, mut shift, mut lost) = (0u64, 0u32, false);
-        loop {
-            let byte = self.u8()?;
-            let bits = u64::from(byte & 0x7f);
-            if shift < 64 {
-                value |= bits << shift;
-                lost |= shift > 57 && bits >> (64 - shift) != 0;
-            } else {
-                lost |= bits != 0;
-            }
-            shift = shift.saturating_add(7);
-            if byte & 0x80 == 0 {
-                return Some((value, shift, lost, byte));
-            }
-        }
-    }
-
-    /// An unsigned LEB128 number; `None` if it does not fit in 64 bits.
-    pub(super) fn uleb(&mut self) -> Option<u64> {
-        let (value, _, lost, _) = self.leb128()?;
-        (!lost).then_some(value)
-    }
-
-    /// A signed LEB128 number (bits past the 64th are its sign's extension, not checked).
-    pub(super) fn sleb(&mut self) -> Option<i64> {
-        let (value, shift, _, last) = self.leb128()?;
-        let value = if shift < 64 && last & 0x40 != 0 {
-            value | (u64::MAX << shift)
-        } else {
-            value
-        };
-        Some(value as i64)
-    }
-
-    /// Moves past `len` bytes.
-    pub(super) fn skip(&mut self, len: u64) -> Option<()> {
-        let end = self.pos.checked_add(usize::try_from(len).ok()?)?;
-        (end <= self.data.len()).then(|| self.pos = end)
-    }
-
-    /// A NUL-terminated string, without its NUL.
-    pub(super) fn cstr(&mut self) -> Option<&'a [u8]> {
-        let rest = self.data.get(self.pos..)?;
-        let len = rest.iter().position(|&b| b == 0)?;
-        self.pos += len + 1;
-        Some(&rest[..len])
     }
 
     /// A DWARF expression (a ULEB128 length, then that many bytes), skipped: the expressions
@@ -168,7 +92,7 @@ impl<'a> Reader<'a> {
         if enc == OMIT || enc & INDIRECT != 0 {
             return None;
         }
-        let here = self.addr.wrapping_add(self.pos as u64);
+        let here = self.addr.wrapping_add(self.pos() as u64);
         let base = match enc & APPLICATION {
             0 => 0,
             PCREL => here,

@@ -102,10 +102,15 @@ fn leb128() {
     let signed: Vec<_> = (0..5).map(|_| r.sleb().unwrap()).collect();
     assert_eq!(signed, [-2, -127, -128, 63, -64]);
     assert!(r.is_empty() && r.uleb().is_none());
-    // Cut short: no value. Too long (past 64 bits): the low bits, the rest dropped.
+    // Cut short: no value. Set bits past the 64th: no value. Padded with groups of zeros: the
+    // value.
     assert_eq!(Reader::at(&[0x80, 0x80], 0).uleb(), None);
     let long = [0xff; 12].iter().copied().chain([0x01]).collect::<Vec<_>>();
-    assert_eq!(Reader::at(&long, 0).uleb(), Some(u64::MAX));
+    assert_eq!(Reader::at(&long, 0).uleb(), None);
+    let padded = [
+        0x85, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+    ];
+    assert_eq!(Reader::at(&padded, 0).uleb(), Some(5));
     let mut b = Bytes::default();
     b.uleb(u64::MAX).sleb(i64::MIN).sleb(i64::MAX);
     let mut r = Reader::at(&b.0, 0);

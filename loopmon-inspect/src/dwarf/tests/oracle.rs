@@ -260,18 +260,60 @@ fn same_frames_as_addr2line_in_this_binary() {
     assert!(tally.mismatches.is_empty(), "{:#?}", tally.mismatches);
 }
 
-/// Other binaries, named in `LOOPMON_DWARF_ORACLE` (separated by `:`): built by GCC or clang
-/// with `-gdwarf-5`, `-gdwarf-4`, `-O2`..., or by rustc with `-Cdwarf-version=5`.
+/// A program with inlined calls, generics and closures, built by rustc with DWARF 5 (this test
+/// binary has DWARF 4): its string offsets, address indexes, range lists and the line tables'
+/// entry formats are the other half of what the reader reads.
+const PROGRAM: &str = r#"
+#[inline(always)]
+fn scaled<T: Into<u64>>(x: T, k: u64) -> u64 { x.into().wrapping_mul(k) }
+#[inline(never)]
+fn fold(v: &[u32]) -> u64 { v.iter().map(|&x| scaled(x, 3)).fold(1, |a, b| a ^ b.rotate_left(5)) }
+fn main() {
+    let v: Vec<u32> = std::env::args().map(|a| a.len() as u32).collect();
+    println!("{}", fold(std::hint::black_box(&v)));
+}
+"#;
+
+/// Builds [`PROGRAM`] with DWARF 5 and optimizations (so that calls are inlined) in `dir`.
+fn build_dwarf_5(dir: &std::path::Path) -> String {
+    let source = dir.join("main.rs");
+    std::fs::write(&source, PROGRAM).unwrap();
+    let out = dir.join("dwarf5");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let build = |flag: &str| {
+        std::process::Command::new(&rustc)
+            .args(["-g", "-Copt-level=2", flag, "-o"])
+            .arg(&out)
+            .arg(&source)
+            // `-Zdwarf-version` on toolchains where the flag is not stable yet.
+            .env("RUSTC_BOOTSTRAP", "1")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(
+        build("-Cdwarf-version=5") || build("-Zdwarf-version=5"),
+        "{rustc} builds a DWARF 5 binary"
+    );
+    out.to_str().unwrap().to_owned()
+}
+
+/// A DWARF 5 binary rustc builds here, and any others named in `LOOPMON_DWARF_ORACLE`
+/// (separated by `:`): built by GCC or clang with `-gdwarf-5`, `-gdwarf-4`, `-O2`..., or split.
 #[test]
-#[ignore = "needs binaries named in LOOPMON_DWARF_ORACLE"]
 fn same_frames_as_addr2line_in_other_binaries() {
-    let paths = std::env::var("LOOPMON_DWARF_ORACLE").unwrap_or_default();
-    for path in paths.split(':').filter(|p| !p.is_empty()) {
+    let dir = std::env::temp_dir().join(format!("loopmon-dwarf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = vec![build_dwarf_5(&dir)];
+    let more = std::env::var("LOOPMON_DWARF_ORACLE").unwrap_or_default();
+    paths.extend(more.split(':').filter(|p| !p.is_empty()).map(str::to_owned));
+    for path in &paths {
         let tally = check(path, &[]);
+        assert!(tally.addresses > 1000, "{path}: {tally:?}");
         assert!(
             tally.mismatches.is_empty(),
             "{path}: {:#?}",
             tally.mismatches
         );
     }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

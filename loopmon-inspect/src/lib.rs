@@ -24,10 +24,11 @@
 //!
 //! Nothing here runs or allocates until a stall is likely. The first stack costs the parsing
 //! of the binaries' tables, cached by the [`Inspector`] (measured by `loopmon-bench`'s `stacks`:
-//! 30–100 ms and some 20 MB for an 11 MB release binary with line tables; 0.3–0.8 s in a debug
-//! build, whose parsers are unoptimized); later ones take 0.1–0.5 ms. So that the first report
-//! is not late by that parsing, loopmon's watchdog calls [`warm`] as soon as a thread has been
-//! unresponsive for half the stall threshold.
+//! about 30 ms and 15 MB for an 11 MB release binary with line tables; about 0.2 s and 25 MB
+//! for its 21 MB debug build, whose readers are unoptimized); later ones take 0.1–0.3 ms (1–2
+//! ms in the debug build). So that the first report is not late by that parsing, loopmon's
+//! watchdog calls [`warm`] as soon as a thread has been unresponsive for half the stall
+//! threshold.
 //!
 //! This crate has no tokio in it (it names tokio's functions only to trim its frames), so that
 //! a user's build compiles it while it compiles tokio.

@@ -14,6 +14,7 @@ mod abbrev;
 mod die;
 mod functions;
 mod lines;
+mod names;
 mod program;
 mod ranges;
 mod reader;

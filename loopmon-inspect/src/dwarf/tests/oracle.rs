@@ -112,6 +112,19 @@ struct Tally {
     mismatches: BTreeMap<&'static str, (usize, String)>,
 }
 
+/// Whether our name `ours` is addr2line's `theirs`: the same, or, for a plain name (addr2line
+/// does not qualify them), `theirs` qualified with its scopes (`app::cmd::{impl#0}::apply`
+/// for `apply`). A linkage name must be the same.
+fn same_name(ours: Option<&str>, theirs: Option<&str>) -> bool {
+    match (ours, theirs) {
+        (Some(ours), Some(theirs)) => {
+            ours == theirs
+                || (ours.strip_suffix(theirs)).is_some_and(|scopes| scopes.ends_with("::"))
+        }
+        (ours, theirs) => ours == theirs,
+    }
+}
+
 /// Compares the frames of both readers at each of `probes`.
 fn compare(ours: &Dwarf, theirs: &Context, probes: &[u64]) -> Tally {
     let mut tally = Tally::default();
@@ -124,7 +137,7 @@ fn compare(ours: &Dwarf, theirs: &Context, probes: &[u64]) -> Tally {
             classes.push("frame count");
         }
         for (x, y) in a.iter().zip(&b) {
-            if x.name != y.name {
+            if !same_name(x.name.as_deref(), y.name.as_deref()) {
                 classes.push("name");
             }
             if x.file != y.file {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod lines;
+mod names;
 mod oracle;
 mod tree;
 

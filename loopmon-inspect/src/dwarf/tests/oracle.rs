@@ -108,6 +108,8 @@ struct Tally {
     addresses: usize,
     /// Frames compared (addr2line's).
     frames: usize,
+    /// Frames whose plain name we qualified.
+    qualified: usize,
     /// By class (count, name, file, line), how many and the first example.
     mismatches: BTreeMap<&'static str, (usize, String)>,
 }
@@ -139,6 +141,8 @@ fn compare(ours: &Dwarf, theirs: &Context, probes: &[u64]) -> Tally {
         for (x, y) in a.iter().zip(&b) {
             if !same_name(x.name.as_deref(), y.name.as_deref()) {
                 classes.push("name");
+            } else if x.name != y.name {
+                tally.qualified += 1;
             }
             if x.file != y.file {
                 classes.push("file");
@@ -202,12 +206,15 @@ fn check(path: &str, extra: &[u64]) -> Tally {
     let stack = compare(&ours, &theirs, extra);
     tally.addresses += stack.addresses;
     tally.frames += stack.frames;
+    tally.qualified += stack.qualified;
     tally.mismatches.extend(stack.mismatches);
     println!(
-        "compared {} addresses ({} of a captured stack), {} frames, in {:?}: mismatches {:?}",
+        "compared {} addresses ({} of a captured stack), {} frames ({} plain names qualified), \
+         in {:?}: mismatches {:?}",
         tally.addresses,
         extra.len(),
         tally.frames,
+        tally.qualified,
         t.elapsed(),
         tally.mismatches
     );

@@ -11,6 +11,7 @@ use std::sync::Arc;
 mod lines;
 mod names;
 mod oracle;
+mod rustc_names;
 mod tree;
 
 /// Little-endian bytes, appended.

@@ -128,7 +128,10 @@ mod tests {
         use super::is_path_of;
         let ping = "mini_redis::cmd::ping::checksum_slowly";
         assert!(is_path_of(ping, "checksum_slowly"));
-        assert!(is_path_of("app::outer::apply", "apply<app::main::{closure_env#1}>"));
+        assert!(is_path_of(
+            "app::outer::apply",
+            "apply<app::main::{closure_env#1}>"
+        ));
         let poll = "<app::Handler as core::future::future::Future>::poll";
         assert!(is_path_of(poll, "poll<fn() -> u8>"));
         let get = "mini_redis::cmd::get::Get::apply::{{closure}}";
@@ -137,7 +140,10 @@ mod tests {
         // Another function's symbol (folded code), a name with a path, C functions: kept.
         assert!(!is_path_of(ping, "load_slowly"));
         assert!(!is_path_of(ping, "ping::checksum_slowly"));
-        assert!(!is_path_of("<u8 as fmt::Debug>::fmt", "<u8 as fmt::Debug>::fmt"));
+        assert!(!is_path_of(
+            "<u8 as fmt::Debug>::fmt",
+            "<u8 as fmt::Debug>::fmt"
+        ));
         assert!(!is_path_of("main", "main"));
         assert!(!is_path_of("app::<lambda>", "<lambda>"));
         assert!(!is_path_of("app::x", ""));

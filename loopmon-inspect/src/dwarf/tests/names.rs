@@ -26,7 +26,11 @@ fn scoped() -> Map {
     d.uleb(10).str("app").uleb(11).uleb(12).str("Conn");
     let poll = CHILDREN_V4 + d.len() as u32;
     d.uleb(13).str("poll");
-    d.uleb(17).str("close").str("_ZN3app4Conn5close").u64(0x2800).u32(0x10);
+    d.uleb(17)
+        .str("close")
+        .str("_ZN3app4Conn5close")
+        .u64(0x2800)
+        .u32(0x10);
     d.u8(0).u8(0); // end of Conn's, then of the unnamed namespace's children
     d.uleb(14).str("run").u64(0x1000).u32(0x40);
     d.uleb(15).u32(poll).u64(0x1008).u32(8).u8(1).u8(42);

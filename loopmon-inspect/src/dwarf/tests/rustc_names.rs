@@ -64,7 +64,10 @@ impl Program {
             .arg(&source)
             .status()
             .is_ok_and(|s| s.success());
-        assert!(built, "{rustc} builds the program with -Cdebuginfo={debuginfo}");
+        assert!(
+            built,
+            "{rustc} builds the program with -Cdebuginfo={debuginfo}"
+        );
         let elf = Elf::parse(std::fs::File::open(&out).unwrap()).expect("an ELF file");
         let dwarf = Dwarf::new(|name| elf.section(name).map(|(_, data)| Arc::from(data)));
         let symbols = (elf.functions().into_iter())
@@ -122,13 +125,20 @@ fn names_of_line_tables_only_and_full_builds() {
     println!("line-tables-only, in run: {run:?}");
     let scaled = ["prog::outer::inner::scaled", "scaled"];
     assert!(
-        scaled.iter().any(|s| inlined_into(&run, s, "prog::outer::run")),
+        scaled
+            .iter()
+            .any(|s| inlined_into(&run, s, "prog::outer::run")),
         "{run:?}"
     );
     let add = lines.chains("prog::outer::inner::Acc::add");
     println!("line-tables-only, in add: {add:?}");
-    assert!(add.iter().all(|c| c.last().unwrap() == "prog::outer::inner::Acc::add"));
-    let closure = ["prog::outer::inner::{impl#0}::add::{closure#0}", "{closure#0}"];
+    assert!(add
+        .iter()
+        .all(|c| c.last().unwrap() == "prog::outer::inner::Acc::add"));
+    let closure = [
+        "prog::outer::inner::{impl#0}::add::{closure#0}",
+        "{closure#0}",
+    ];
     // The closure runs inlined in `for_each`, itself inlined into `add`.
     let has_closure = |c: &Vec<String>| closure.iter().any(|n| c.iter().any(|m| m == n));
     assert!(add.iter().any(has_closure), "{add:?}");
@@ -141,14 +151,19 @@ fn names_of_line_tables_only_and_full_builds() {
     let linkage = |chain: &Vec<String>, i: usize, path: &str| {
         chain.len() > i && chain[i].starts_with("_ZN") && demangled(&chain[i]) == path
     };
-    assert!(run.iter().all(|c| linkage(c, c.len() - 1, "prog::outer::run")));
-    let scaled_in_run = |c: &Vec<String>| {
-        c.len() >= 2 && linkage(c, c.len() - 2, "prog::outer::inner::scaled")
-    };
+    assert!(run
+        .iter()
+        .all(|c| linkage(c, c.len() - 1, "prog::outer::run")));
+    let scaled_in_run =
+        |c: &Vec<String>| c.len() >= 2 && linkage(c, c.len() - 2, "prog::outer::inner::scaled");
     assert!(run.iter().any(scaled_in_run), "{run:?}");
     let add = full.chains("prog::outer::inner::Acc::add");
     let closure = "prog::outer::inner::Acc::add::{{closure}}";
-    assert!(add.iter().any(|c| (c.iter()).any(|n| demangled(n) == closure)), "{add:?}");
+    assert!(
+        add.iter()
+            .any(|c| (c.iter()).any(|n| demangled(n) == closure)),
+        "{add:?}"
+    );
     let exported = full.chains("prog_exported");
     println!("full, in prog_exported: {exported:?}");
     assert!(

@@ -249,8 +249,9 @@
 //!
 //! (one line in the real report). Function names come from the symbol table of any binary that
 //! is not stripped; file and line from its line tables: add `debug = "line-tables-only"` to
-//! `[profile.release]` for them in release builds (inlined `async` blocks are then named as in
-//! gdb, `{async_block#0}`, and placed by their file and line). The first stack costs the parsing
+//! `[profile.release]` for them in release builds (inlined calls are then named as in gdb, without
+//! their module path, which the compiler does not write there: `{async_block#0}`, placed by its
+//! file and line; a function with code of its own takes its symbol's path). The first stack costs the parsing
 //! of the binary's tables on the watchdog thread (tens of milliseconds in a release build, up to
 //! a second in a debug build, where `[profile.dev.package.gimli] opt-level = 3` and the same for
 //! `addr2line` and `object` bring it down), and the memory they take (some 20 MB for a 10 MB

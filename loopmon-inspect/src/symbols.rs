@@ -1,5 +1,6 @@
 //! Naming code addresses: function, file and line from the line tables (with inlined calls
-//! expanded, innermost first, as debuggers show them), else the function from the symbol table.
+//! expanded, innermost first, as debuggers show them), else the function from the symbol table,
+//! which also gives its path to a function the line tables name without one.
 
 use super::modules::Modules;
 use super::proc::Mapping;

@@ -1,6 +1,7 @@
 //! The reader against `addr2line` on real binaries: the frames at the start and inside every
 //! function symbol, and at the return addresses of a stack captured from a blocked thread,
-//! must be the same (names, files, lines, count); and how long each takes, printed.
+//! must be the same (names, files, lines, count; a plain name addr2line gives may be qualified
+//! in ours); and how long each takes, printed.
 
 use super::super::{Dwarf, DwarfFrame};
 use crate::elf::Elf;

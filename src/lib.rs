@@ -249,13 +249,14 @@
 //!
 //! (one line in the real report). Function names come from the symbol table of any binary that
 //! is not stripped; file and line from its line tables: add `debug = "line-tables-only"` to
-//! `[profile.release]` for them in release builds (inlined `async` blocks are then named as in
-//! gdb, `{async_block#0}`, and placed by their file and line). The first stack costs the parsing
-//! of the binary's tables, on a thread of its own when a stall looks likely (about 30 ms in a
-//! release build, 0.2 s in a debug build, where `[profile.dev.package.loopmon-inspect]
-//! opt-level = 3` brings it down), and the memory they take (some 15 MB for an 11 MB binary with
-//! line tables); later ones take a fraction of a millisecond. Nothing is read or kept while
-//! nothing stalls.
+//! `[profile.release]` for them in release builds (inlined calls are then named as in gdb,
+//! without their module path, which the compiler does not write there: `{async_block#0}`,
+//! placed by its file and line; a function with code of its own takes its symbol's path). The
+//! first stack costs the parsing of the binary's tables, on a thread of its own when a stall
+//! looks likely (about 30 ms in a release build, 0.2 s in a debug build, where
+//! `[profile.dev.package.loopmon-inspect] opt-level = 3` brings it down), and the memory they
+//! take (some 15 MB for an 11 MB binary with line tables); later ones take a fraction of a
+//! millisecond. Nothing is read or kept while nothing stalls.
 //!
 //! | platform | thread id, activity | stack (`stacks` feature) | stack of a thread on the CPU (`cpu-stacks`) |
 //! |---|---|---|---|

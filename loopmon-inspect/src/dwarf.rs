@@ -14,6 +14,7 @@ mod abbrev;
 mod die;
 mod functions;
 mod lines;
+mod names;
 mod program;
 mod ranges;
 mod reader;
@@ -72,12 +73,12 @@ impl Sections {
     }
 }
 
-/// One frame at an address: the function (its linkage name, mangled, if it has one) and the
-/// file and line being run in it: for the innermost frame the address's own line, for the
+/// One frame at an address: the function (its linkage name, mangled, if it has one, else its
+/// plain name qualified with its scopes, see `names.rs`) and the file and line being run in it: for the innermost frame the address's own line, for the
 /// others the line of the call inlined into them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct DwarfFrame {
-    /// The function's raw name.
+    /// The function's name: mangled, or qualified but not mangled.
     pub(super) name: Option<String>,
     /// The file's full path.
     pub(super) file: Option<String>,

@@ -13,6 +13,7 @@ mod blocked;
 #[cfg(all(feature = "stacks", target_arch = "x86_64"))]
 mod elf;
 mod parts;
+mod qualified;
 #[cfg(all(feature = "cpu-stacks", target_arch = "x86_64"))]
 mod spinning;
 

@@ -2,7 +2,8 @@
 //! into it (`DW_TAG_inlined_subroutine`, nested as deep as the inlining went), with their
 //! address ranges, names and call sites.
 
-use super::die::{Entries, Value};
+use super::die::Entries;
+use super::names::{is_scope, read_name, Prefixes, Scopes};
 use super::ranges::RangeAttrs;
 use super::units::{at, Unit};
 use super::Dwarf;
@@ -13,9 +14,6 @@ use std::sync::OnceLock;
 const TAG_SUBPROGRAM: u16 = 0x2e;
 /// `DW_TAG_inlined_subroutine`.
 const TAG_INLINED_SUBROUTINE: u16 = 0x1d;
-/// How many references (`DW_AT_abstract_origin`, `DW_AT_specification`) are followed to find
-/// a name: a cycle in corrupt data must end.
-const NAME_HOPS: usize = 16;
 /// How deep inlined calls are followed: deeper ones (only in corrupt data) are left out, so
 /// that the recursion is bounded.
 const MAX_INLINE_DEPTH: usize = 256;
@@ -27,12 +25,14 @@ pub(super) struct Functions {
     addresses: Box<[(u64, u64, usize)]>,
     /// Each function's entry offset in the unit, and its details, read on first use.
     functions: Box<[(u64, OnceLock<Function>)]>,
+    /// The scopes of the functions named by `DW_AT_name` alone, to qualify their names.
+    pub(super) prefixes: Prefixes,
 }
 
 /// One function's name and inlined calls.
 #[derive(Debug, Default)]
 pub(super) struct Function {
-    /// Its linkage (mangled) name if it has one, else its name.
+    /// Its linkage (mangled) name if it has one, else its name qualified with its scopes.
     pub(super) name: Option<String>,
     /// The calls inlined into it, at any depth.
     inlined: Box<[Inlined]>,
@@ -44,7 +44,7 @@ pub(super) struct Function {
 /// One inlined call.
 #[derive(Debug)]
 pub(super) struct Inlined {
-    /// The name of the function inlined.
+    /// The name of the function inlined, as [`Function::name`].
     pub(super) name: Option<String>,
     /// The file of the call, an index into the unit's file table.
     pub(super) call_file: Option<u64>,
@@ -53,29 +53,37 @@ pub(super) struct Inlined {
 }
 
 impl Functions {
-    /// Finds every function of `unit` with code.
+    /// Finds every function of `unit` with code, and the scopes of functions with a plain name.
     pub(super) fn parse(dwarf: &Dwarf, unit: &Unit) -> Functions {
         let s = &dwarf.sections;
         let mut addresses = Vec::new();
         let mut functions = Vec::new();
+        let mut scopes = Scopes::default();
         let Some(mut e) = unit.entries_at(s, unit.root_offset()) else {
             return Functions::default();
         };
         // A value that cannot be read leaves the reader lost in the unit: the walk ends there.
         while !e.is_empty() {
-            let offset = e.offset();
+            let (offset, depth) = (e.offset(), e.next_depth());
             let Some(entry) = e.next_entry() else {
                 break;
             };
             let Some(abbrev) = entry else {
                 continue;
             };
+            scopes.at_depth(depth);
             if abbrev.tag != TAG_SUBPROGRAM {
-                if e.skip_attrs(abbrev).is_none() {
+                let read = if is_scope(abbrev.tag) {
+                    scopes.open(&mut e, unit, s, abbrev, depth)
+                } else {
+                    e.skip_attrs(abbrev)
+                };
+                if read.is_none() {
                     break;
                 }
                 continue;
             }
+            scopes.function(offset, abbrev);
             let mut ranges = RangeAttrs::default();
             let read = abbrev.attrs.iter().try_for_each(|spec| {
                 ranges.read(spec.name, e.value(spec)?);
@@ -93,6 +101,7 @@ impl Functions {
         Functions {
             addresses: addresses.into_boxed_slice(),
             functions: functions.into_boxed_slice(),
+            prefixes: scopes.finish(),
         }
     }
 
@@ -138,7 +147,7 @@ impl Function {
         let mut name = None;
         for spec in abbrev.attrs.iter() {
             let value = e.value(spec)?;
-            read_name(dwarf, unit, spec.name, value, &mut name);
+            read_name(dwarf, unit, offset, spec.name, value, &mut name);
         }
         let mut walk = Walk {
             e,
@@ -150,7 +159,7 @@ impl Function {
         walk.children(depth, 0);
         walk.addresses.sort_by_key(|a| (a.0, a.1));
         Some(Function {
-            name: name.map(|n| String::from_utf8_lossy(n).into_owned()),
+            name: name.map(|n| n.text(dwarf)),
             inlined: walk.inlined.into_boxed_slice(),
             addresses: walk.addresses.into_boxed_slice(),
         })
@@ -188,7 +197,7 @@ impl Walk<'_> {
     /// blocks...) walked through.
     fn children(&mut self, depth: isize, inline_depth: usize) -> Option<()> {
         loop {
-            let entry_depth = self.e.next_depth();
+            let (offset, entry_depth) = (self.e.offset(), self.e.next_depth());
             if entry_depth <= depth {
                 return Some(());
             }
@@ -215,7 +224,7 @@ impl Walk<'_> {
                     for spec in abbrev.attrs.iter() {
                         let value = self.e.value(spec)?;
                         ranges.read(spec.name, value);
-                        read_name(self.dwarf, self.unit, spec.name, value, &mut name);
+                        read_name(self.dwarf, self.unit, offset, spec.name, value, &mut name);
                         match spec.name {
                             // File 0 is "no file" before DWARF 5, the unit's first after.
                             at::CALL_FILE => {
@@ -227,7 +236,7 @@ impl Walk<'_> {
                             _ => {}
                         }
                     }
-                    call.name = name.map(|n| String::from_utf8_lossy(n).into_owned());
+                    call.name = name.map(|n| n.text(self.dwarf));
                     let index = self.inlined.len();
                     self.inlined.push(call);
                     let addresses = &mut self.addresses;
@@ -240,65 +249,4 @@ impl Walk<'_> {
             }
         }
     }
-}
-
-/// Updates `name` with attribute `attr` of a function or inlined call: its linkage name wins;
-/// else its name; else the name of the entry it refers to (the abstract instance an inlined
-/// call or an out-of-line copy comes from, the declaration a definition completes).
-fn read_name<'a>(
-    dwarf: &'a Dwarf,
-    unit: &'a Unit,
-    attr: u16,
-    value: Value<'a>,
-    name: &mut Option<&'a [u8]>,
-) {
-    match attr {
-        at::LINKAGE_NAME | at::MIPS_LINKAGE_NAME => {
-            if let Some(linkage) = unit.string(&dwarf.sections, value) {
-                *name = Some(linkage);
-            }
-        }
-        at::NAME if name.is_none() => *name = unit.string(&dwarf.sections, value),
-        at::ABSTRACT_ORIGIN | at::SPECIFICATION if name.is_none() => {
-            *name = referenced_name(dwarf, unit, value, NAME_HOPS);
-        }
-        _ => {}
-    }
-}
-
-/// The name of the entry `reference` points to, following its own references at most
-/// `hops` times.
-fn referenced_name<'a>(
-    dwarf: &'a Dwarf,
-    unit: &'a Unit,
-    reference: Value<'a>,
-    hops: usize,
-) -> Option<&'a [u8]> {
-    let hops = hops.checked_sub(1)?;
-    let (unit, offset) = match reference {
-        Value::UnitRef(offset) => (unit, offset),
-        Value::InfoRef(offset) => {
-            let unit = dwarf.unit_at(offset)?;
-            (unit, offset - unit.start as u64)
-        }
-        _ => return None,
-    };
-    let mut e = unit.entries_at(&dwarf.sections, offset)?;
-    let abbrev = e.next_entry()??;
-    let mut name = None;
-    let mut next = None;
-    for spec in abbrev.attrs.iter() {
-        let value = e.value(spec)?;
-        match spec.name {
-            at::LINKAGE_NAME | at::MIPS_LINKAGE_NAME => {
-                if let Some(linkage) = unit.string(&dwarf.sections, value) {
-                    return Some(linkage);
-                }
-            }
-            at::NAME => name = unit.string(&dwarf.sections, value).or(name),
-            at::ABSTRACT_ORIGIN | at::SPECIFICATION => next = Some(value),
-            _ => {}
-        }
-    }
-    name.or_else(|| referenced_name(dwarf, unit, next?, hops))
 }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod lines;
+mod names;
 mod oracle;
+mod rustc_names;
 mod tree;
 
 /// Little-endian bytes, appended.

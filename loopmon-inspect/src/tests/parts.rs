@@ -95,7 +95,8 @@ fn activities_read_as_words() {
     assert_eq!(other.clone(), other);
 }
 
-fn frame(function: &str, file: Option<&str>, line: u32) -> Frame {
+/// A frame named `function` (none if empty) at `line` of `file`.
+pub(super) fn frame(function: &str, file: Option<&str>, line: u32) -> Frame {
     let mut f = Frame::new(0x1000);
     f.function = (!function.is_empty()).then(|| function.to_owned());
     f.file = file.map(str::to_owned);

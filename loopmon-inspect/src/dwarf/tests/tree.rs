@@ -172,7 +172,7 @@ fn damaged_dwarf_5_gives_fewer_frames() {
 
 /// Damages `intact` in every way described above, checking that no lookup at `probes`
 /// finds more frames than in the intact data; returns those counts.
-fn damage(intact: &Map, probes: &[u64]) -> Vec<usize> {
+pub(super) fn damage(intact: &Map, probes: &[u64]) -> Vec<usize> {
     let most = |map: &Map| {
         let dwarf = dwarf(map);
         (probes.iter())

@@ -1,11 +1,13 @@
 //! [`Inspector`]: what a thread of this process is doing, from `/proc`, and where, from its
 //! stack; it keeps the parsed binaries between calls.
 
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+use crate::stacks::{self, NoStack};
+#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+use crate::trim;
 use crate::ThreadSnapshot;
 #[cfg(target_os = "linux")]
 use crate::{activity, proc, syscalls, Frame, StackMissing, ThreadActivity};
-#[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
-use crate::{stacks, trim};
 use std::path::PathBuf;
 
 /// The name of system call `nr`, which thread `task` is blocked in (its number if unknown).
@@ -78,8 +80,21 @@ impl Inspector {
     ///
     /// A thread found in state `R` is read twice, 2 ms apart, to see its CPU time grow; one
     /// whose CPU time stays put is waiting for a CPU, and is told by what it last waited on.
-    #[cfg(target_os = "linux")]
     pub fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
+        self.inspect_while(tid, &|| true)
+    }
+
+    /// [`inspect`](Self::inspect), for a thread in a stall: `still_stuck` says whether it still
+    /// is. It is asked once the thread's state is read, and again once its stack is copied,
+    /// before the stack is unwound and symbolized (which, the first time, can take longer than
+    /// the stall): `None` as soon as it says no, so that a snapshot describes the stall, not
+    /// what the thread did next.
+    #[cfg(target_os = "linux")]
+    pub fn inspect_while(
+        &mut self,
+        tid: u32,
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Option<ThreadSnapshot> {
         use std::time::Duration;
         let task = self.root.join("task").join(tid.to_string());
         let mut state = proc::state(&task)?;
@@ -121,13 +136,16 @@ impl Inspector {
             };
             activity::classify(state, syscall)
         };
+        if !still_stuck() {
+            return None;
+        }
         let (frames, stack_missing) = match syscall {
             None => (Vec::new(), Some(StackMissing::Unreadable)),
             // On a CPU: sampled by a signal with `cpu-stacks`.
-            Some(_) if running => self.running_stack(tid),
+            Some(_) if running => self.running_stack(tid, still_stuck)?,
             // Runnable: the kernel gives the registers of blocked threads only.
             Some(proc::Syscall::Running) => (Vec::new(), Some(StackMissing::NotBlocked)),
-            Some(first) => self.stack(&task, first),
+            Some(first) => self.stack(&task, first, still_stuck)?,
         };
         Some(ThreadSnapshot {
             tid,
@@ -139,8 +157,12 @@ impl Inspector {
 
     /// Without `/proc`: nothing to tell.
     #[cfg(not(target_os = "linux"))]
-    pub fn inspect(&mut self, tid: u32) -> Option<ThreadSnapshot> {
-        let _ = (tid, &self.root, &self.cwd);
+    pub fn inspect_while(
+        &mut self,
+        tid: u32,
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Option<ThreadSnapshot> {
+        let _ = (tid, still_stuck, &self.root, &self.cwd);
         None
     }
 
@@ -149,15 +171,20 @@ impl Inspector {
         &mut self,
         task: &std::path::Path,
         first: proc::Syscall,
-    ) -> (Vec<Frame>, Option<StackMissing>) {
-        let frames = self.stacks.frames(&self.root, task, first);
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Option<(Vec<Frame>, Option<StackMissing>)> {
+        let frames = self.stacks.frames(&self.root, task, first, still_stuck);
         self.trimmed(frames)
     }
 
     /// The stack of thread `tid`, running on a CPU: sampled by a signal (see `signal.rs`).
     #[cfg(all(feature = "cpu-stacks", target_os = "linux", target_arch = "x86_64"))]
-    fn running_stack(&mut self, tid: u32) -> (Vec<Frame>, Option<StackMissing>) {
-        let frames = self.stacks.sampled(&self.root, tid);
+    fn running_stack(
+        &mut self,
+        tid: u32,
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Option<(Vec<Frame>, Option<StackMissing>)> {
+        let frames = self.stacks.sampled(&self.root, tid, still_stuck);
         self.trimmed(frames)
     }
 
@@ -169,11 +196,15 @@ impl Inspector {
         &mut self,
         tid: u32,
     ) -> Result<(std::time::Duration, std::time::Duration, Vec<Frame>), StackMissing> {
-        let (frames, answered, sent) = self.stacks.sampled_timed(&self.root, tid)?;
-        let (frames, missing) = self.trimmed(Ok(frames));
-        match missing {
-            Some(missing) => Err(missing),
-            None => Ok((answered, sent.elapsed(), frames)),
+        let (frames, answered, sent) = match self.stacks.sampled_timed(&self.root, tid, &|| true) {
+            Ok(sampled) => sampled,
+            Err(NoStack::Missing(missing)) => return Err(missing),
+            Err(NoStack::Left) => unreachable!("asked with a thread that is always still stuck"),
+        };
+        match self.trimmed(Ok(frames)) {
+            Some((frames, None)) => Ok((answered, sent.elapsed(), frames)),
+            Some((_, Some(missing))) => Err(missing),
+            None => unreachable!("the frames were given"),
         }
     }
 
@@ -183,27 +214,33 @@ impl Inspector {
         target_os = "linux",
         not(all(feature = "cpu-stacks", target_arch = "x86_64"))
     ))]
-    fn running_stack(&mut self, _tid: u32) -> (Vec<Frame>, Option<StackMissing>) {
+    fn running_stack(
+        &mut self,
+        _tid: u32,
+        _still_stuck: &dyn Fn() -> bool,
+    ) -> Option<(Vec<Frame>, Option<StackMissing>)> {
         let missing = if cfg!(feature = "cpu-stacks") {
             StackMissing::Unsupported
         } else {
             StackMissing::NotBlocked
         };
-        (Vec::new(), Some(missing))
+        Some((Vec::new(), Some(missing)))
     }
 
     #[cfg(all(feature = "stacks", target_os = "linux", target_arch = "x86_64"))]
+    /// The frames trimmed, or why there are none; `None` if the thread left the stall.
     fn trimmed(
         &self,
-        frames: Result<Vec<Frame>, StackMissing>,
-    ) -> (Vec<Frame>, Option<StackMissing>) {
-        match frames {
+        frames: Result<Vec<Frame>, NoStack>,
+    ) -> Option<(Vec<Frame>, Option<StackMissing>)> {
+        Some(match frames {
             Ok(frames) => match trim::trim(frames, self.cwd.as_deref()) {
                 frames if frames.is_empty() => (frames, Some(StackMissing::Stripped)),
                 frames => (frames, None),
             },
-            Err(missing) => (Vec::new(), Some(missing)),
-        }
+            Err(NoStack::Missing(missing)) => (Vec::new(), Some(missing)),
+            Err(NoStack::Left) => return None,
+        })
     }
 
     #[cfg(all(
@@ -214,7 +251,8 @@ impl Inspector {
         &mut self,
         _task: &std::path::Path,
         _first: proc::Syscall,
-    ) -> (Vec<Frame>, Option<StackMissing>) {
-        (Vec::new(), Some(StackMissing::Unsupported))
+        _still_stuck: &dyn Fn() -> bool,
+    ) -> Option<(Vec<Frame>, Option<StackMissing>)> {
+        Some((Vec::new(), Some(StackMissing::Unsupported)))
     }
 }

@@ -91,11 +91,15 @@ pub use tid::current_tid;
 /// parsed tables) then live as long as the process.
 static SHARED: std::sync::Mutex<Option<Inspector>> = std::sync::Mutex::new(None);
 
-/// What thread `tid` of this process is doing, and where, with the shared inspector. Allocates
-/// and takes a lock: for the watchdog, at a stall, never per tick.
-pub fn look_at(tid: u32) -> Option<ThreadSnapshot> {
+/// What thread `tid` of this process, in a stall, is doing, and where, with the shared
+/// inspector; `None` once `still_stuck` says the thread left the stall (see
+/// [`Inspector::inspect_while`]). Allocates and takes a lock: for the watchdog, at a stall,
+/// never per tick.
+pub fn look_at(tid: u32, still_stuck: &dyn Fn() -> bool) -> Option<ThreadSnapshot> {
     let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    shared.get_or_insert_with(Inspector::new).inspect(tid)
+    shared
+        .get_or_insert_with(Inspector::new)
+        .inspect_while(tid, still_stuck)
 }
 
 /// Parses the binaries' tables ahead of a stall that looks likely (on a thread the watchdog

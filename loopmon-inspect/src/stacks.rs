@@ -15,6 +15,21 @@ const TRIES: usize = 3;
 #[cfg(feature = "cpu-stacks")]
 const SAMPLES: usize = 16;
 
+/// Why a stack is not given.
+pub(super) enum NoStack {
+    /// It could not be read: the report says why.
+    Missing(StackMissing),
+    /// The thread left the stall being reported before its stack was copied: its stack now
+    /// would describe what it did next.
+    Left,
+}
+
+impl From<StackMissing> for NoStack {
+    fn from(missing: StackMissing) -> NoStack {
+        NoStack::Missing(missing)
+    }
+}
+
 /// What is kept between inspections: the parsed binaries.
 #[derive(Default)]
 pub(super) struct Stacks {
@@ -40,13 +55,15 @@ impl Stacks {
     }
 
     /// The frames of the thread whose `task` folder is given, blocked as `first` says,
-    /// innermost first, untrimmed.
+    /// innermost first, untrimmed. `still_stuck` is asked once the stack is copied, before it
+    /// is unwound and symbolized (which can take longer than the stall, the first time).
     pub(super) fn frames(
         &mut self,
         root: &Path,
         task: &Path,
         mut first: Syscall,
-    ) -> Result<Vec<Frame>, StackMissing> {
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Result<Vec<Frame>, NoStack> {
         let maps = proc::maps(root).ok_or(StackMissing::Unreadable)?;
         for _ in 0..TRIES {
             let (sp, pc) = first.registers().ok_or(StackMissing::NotBlocked)?;
@@ -58,17 +75,26 @@ impl Stacks {
                 first = again;
                 continue;
             }
+            if !still_stuck() {
+                return Err(NoStack::Left);
+            }
             let stack = Stack { base: sp, bytes };
-            return self.unwound(root, &maps, &stack, pc, None);
+            return Ok(self.unwound(root, &maps, &stack, pc, None)?);
         }
-        Err(StackMissing::Torn)
+        Err(StackMissing::Torn.into())
     }
 
     /// The frames of thread `tid`, running on a CPU, from the registers and stack its signal
-    /// handler copied (see `signal.rs`), innermost first, untrimmed.
+    /// handler copied (see `signal.rs`), innermost first, untrimmed; `still_stuck` as for
+    /// [`frames`](Self::frames).
     #[cfg(feature = "cpu-stacks")]
-    pub(super) fn sampled(&mut self, root: &Path, tid: u32) -> Result<Vec<Frame>, StackMissing> {
-        self.sampled_timed(root, tid).map(|s| s.0)
+    pub(super) fn sampled(
+        &mut self,
+        root: &Path,
+        tid: u32,
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Result<Vec<Frame>, NoStack> {
+        self.sampled_timed(root, tid, still_stuck).map(|s| s.0)
     }
 
     /// [`sampled`](Self::sampled), with the time from the signal sent to the slot seen
@@ -78,7 +104,8 @@ impl Stacks {
         &mut self,
         root: &Path,
         tid: u32,
-    ) -> Result<(Vec<Frame>, std::time::Duration, std::time::Instant), StackMissing> {
+        still_stuck: &dyn Fn() -> bool,
+    ) -> Result<(Vec<Frame>, std::time::Duration, std::time::Instant), NoStack> {
         let maps = proc::maps(root).ok_or(StackMissing::Unreadable)?;
         let mut missing = StackMissing::NoUnwindInfo;
         // A sample that lands where the binaries' tables do not reach (the vDSO, where a loop
@@ -87,10 +114,13 @@ impl Stacks {
         for _ in 0..SAMPLES {
             let captured = super::signal::capture(tid, &maps)?;
             if captured.stack.is_empty() {
-                return Err(StackMissing::Unreadable);
+                return Err(StackMissing::Unreadable.into());
             }
             if super::modules::executable_at(&maps, captured.pc).is_none() {
                 continue;
+            }
+            if !still_stuck() {
+                return Err(NoStack::Left);
             }
             let stack = Stack {
                 base: captured.sp,
@@ -101,7 +131,7 @@ impl Stacks {
                 Err(why) => missing = why,
             }
         }
-        Err(missing)
+        Err(missing.into())
     }
 
     /// Unwinds `stack` from `pc` (and the frame pointer `bp`, when known), and symbolizes the

@@ -364,17 +364,17 @@ impl Look<'_> {
         *self.next = (*self.next).min(at);
     }
 
-    /// Reports `stall` started. `still_stuck` tells, after the thread was looked at, whether it
-    /// was still in that stall: a snapshot taken after the stall ended (the first look parses
-    /// the binaries' tables, which takes a while) would show whatever the thread did next, so it
-    /// is dropped.
+    /// Reports `stall` started. `still_stuck` tells whether the thread is still in that stall:
+    /// the inspector asks it once the thread's state is read and once its stack is copied, and
+    /// gives no snapshot if the thread left (the first look waits for the binaries' tables,
+    /// and a snapshot taken after the stall would show whatever the thread did next). A stall
+    /// that ends while its copied stack is being symbolized keeps its snapshot.
     fn started(&mut self, mut stall: Ongoing, still_stuck: &dyn Fn() -> bool) {
         // Look at the stuck thread while it is stuck (on the watchdog thread; the first look
         // parses the binaries' tables, later ones take a fraction of a millisecond).
-        stall.snapshot = stall.thread_id.and_then(inspect::look_at);
-        if stall.snapshot.is_some() && !still_stuck() {
-            stall.snapshot = None;
-        }
+        stall.snapshot = stall
+            .thread_id
+            .and_then(|tid| inspect::look_at(tid, still_stuck));
         let elapsed = clock::between(stall.since, self.now);
         self.reports.push(stall.report(StallKind::Started, elapsed));
         self.ongoing.push(stall);

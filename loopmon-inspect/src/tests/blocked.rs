@@ -336,3 +336,36 @@ fn blocking_task_on_a_runtime() {
         "{snap}"
     );
 }
+
+/// A thread that leaves its stall while it is looked at gets no snapshot, wherever the
+/// inspector notices: once its state is read, or once its stack is copied (before the slow
+/// unwinding and symbolizing).
+#[test]
+fn a_thread_that_left_the_stall_gets_no_snapshot() {
+    let t = Blocked::spawn(|ctx| {
+        let _ = sleep_outer(ctx);
+    });
+    let _ = t.inspect_until(|s| s.activity == ThreadActivity::Sleeping);
+    let mut inspector = Inspector::new();
+    assert!(inspector.inspect_while(t.tid, &|| false).is_none());
+    assert!(inspector.inspect_while(t.tid, &|| true).is_some());
+    // Still stuck when its state is read, gone when its stack is copied. (Retried if the
+    // thread happened to be between two sleeps, where there is no stack to copy.)
+    for _ in 0..5 {
+        let asked = AtomicU32::new(0);
+        let snap = inspector.inspect_while(t.tid, &|| asked.fetch_add(1, Ordering::Relaxed) == 0);
+        match asked.load(Ordering::Relaxed) {
+            2 if STACKS => {
+                assert!(snap.is_none(), "left before its stack was copied: {snap:?}");
+                return;
+            }
+            1 if !STACKS => {
+                assert!(snap.is_some(), "still stuck when it was read");
+                return;
+            }
+            1 => std::thread::sleep(Duration::from_millis(20)),
+            n => panic!("asked {n} times"),
+        }
+    }
+    panic!("the sleeping thread's stack was never copied");
+}

@@ -93,6 +93,17 @@ impl Drop for Blocked {
     }
 }
 
+/// A xorshift generator from `seed`: the same bytes in every run, for the damage tests.
+#[cfg(all(feature = "stacks", target_arch = "x86_64"))]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// Names of the frames' functions, for messages.
 fn names(snap: &ThreadSnapshot) -> Vec<String> {
     snap.frames.iter().map(|f| f.to_string()).collect()

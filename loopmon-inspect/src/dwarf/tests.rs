@@ -11,6 +11,7 @@ use std::sync::Arc;
 mod lines;
 mod names;
 mod oracle;
+mod real_damage;
 mod rustc_names;
 mod tree;
 

@@ -25,15 +25,15 @@ const NAMES: [&str; 10] = [
 
 /// A binary's debug sections, read as `modules.rs` reads them (with `elf.rs`), and its
 /// function symbols: (address, size).
-struct Binary {
+pub(super) struct Binary {
     /// By name.
-    sections: HashMap<&'static str, Arc<[u8]>>,
+    pub(super) sections: HashMap<&'static str, Arc<[u8]>>,
     /// Function symbols with a size.
-    symbols: Vec<(u64, u64)>,
+    pub(super) symbols: Vec<(u64, u64)>,
 }
 
 /// Reads the binary at `path`.
-fn load(path: &str) -> Binary {
+pub(super) fn load(path: &str) -> Binary {
     let file = std::fs::File::open(path).expect("open the binary");
     let elf = Elf::parse(file).expect("an ELF file");
     let sections = (NAMES.iter())
@@ -296,7 +296,7 @@ fn main() {
 "#;
 
 /// Builds [`PROGRAM`] with DWARF 5 and optimizations (so that calls are inlined) in `dir`.
-fn build_dwarf_5(dir: &std::path::Path) -> String {
+pub(super) fn build_dwarf_5(dir: &std::path::Path) -> String {
     let source = dir.join("main.rs");
     std::fs::write(&source, PROGRAM).unwrap();
     let out = dir.join("dwarf5");

@@ -193,13 +193,7 @@ pub(super) fn damage(intact: &Map, probes: &[u64]) -> Vec<usize> {
             );
         }
     }
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut random = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = crate::tests::xorshift(0x2545_f491_4f6c_dd1d_u64);
     for _ in 0..3000 {
         let mut map = intact.clone();
         let name = names[random() as usize % names.len()];

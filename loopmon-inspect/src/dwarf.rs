@@ -26,38 +26,37 @@ mod tests;
 use functions::Functions;
 use lines::Lines;
 use reader::Reader;
-use std::sync::Arc;
 use units::Unit;
 
 /// The debug sections the reader uses; a missing one is empty.
 #[derive(Debug, Default)]
 pub(super) struct Sections {
     /// `.debug_info`: the units and their entries.
-    info: Arc<[u8]>,
+    info: Box<[u8]>,
     /// `.debug_abbrev`: the entries' layouts.
-    abbrev: Arc<[u8]>,
+    abbrev: Box<[u8]>,
     /// `.debug_line`: the line programs.
-    line: Arc<[u8]>,
+    line: Box<[u8]>,
     /// `.debug_str`: strings referred to by offset or by index.
-    str: Arc<[u8]>,
+    str: Box<[u8]>,
     /// `.debug_line_str`: the strings of DWARF 5 line tables.
-    line_str: Arc<[u8]>,
+    line_str: Box<[u8]>,
     /// `.debug_ranges`: range lists before DWARF 5.
-    ranges: Arc<[u8]>,
+    ranges: Box<[u8]>,
     /// `.debug_rnglists`: range lists of DWARF 5.
-    rnglists: Arc<[u8]>,
+    rnglists: Box<[u8]>,
     /// `.debug_addr`: addresses referred to by index (DWARF 5).
-    addr: Arc<[u8]>,
+    addr: Box<[u8]>,
     /// `.debug_str_offsets`: string offsets referred to by index (DWARF 5).
-    str_offsets: Arc<[u8]>,
+    str_offsets: Box<[u8]>,
     /// `.debug_aranges`: each compile unit's address ranges.
-    aranges: Arc<[u8]>,
+    aranges: Box<[u8]>,
 }
 
 impl Sections {
     /// The sections `section` returns by name (`.debug_info`...).
-    fn load(mut section: impl FnMut(&str) -> Option<Arc<[u8]>>) -> Sections {
-        let mut get = |name: &str| section(name).unwrap_or_else(|| Arc::from(&[][..]));
+    fn load(mut section: impl FnMut(&str) -> Option<Box<[u8]>>) -> Sections {
+        let mut get = |name: &str| section(name).unwrap_or_default();
         Sections {
             info: get(".debug_info"),
             abbrev: get(".debug_abbrev"),
@@ -74,8 +73,9 @@ impl Sections {
 }
 
 /// One frame at an address: the function (its linkage name, mangled, if it has one, else its
-/// plain name qualified with its scopes, see `names.rs`) and the file and line being run in it: for the innermost frame the address's own line, for the
-/// others the line of the call inlined into them.
+/// plain name qualified with its scopes, see `names.rs`) and the file and line being run in
+/// it: for the innermost frame the address's own line, for the others the line of the call
+/// inlined into them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct DwarfFrame {
     /// The function's name: mangled, or qualified but not mangled.
@@ -114,7 +114,7 @@ pub(super) struct Dwarf {
 impl Dwarf {
     /// Reads the units of the debug info `section` returns by name. `None` if there is no
     /// unit to read.
-    pub(super) fn new(section: impl FnMut(&str) -> Option<Arc<[u8]>>) -> Option<Dwarf> {
+    pub(super) fn new(section: impl FnMut(&str) -> Option<Box<[u8]>>) -> Option<Dwarf> {
         let sections = Sections::load(section);
         let units = units::parse_all(&sections);
         if units.is_empty() {

@@ -82,6 +82,14 @@ mod tests;
 pub use activity::ThreadActivity;
 pub use snapshot::{Frame, StackMissing, ThreadSnapshot};
 
+/// Whether this build reads stacks (the `stacks` feature, on Linux x86_64). Where it does not,
+/// [`warm`] does nothing and a snapshot says why it has no stack.
+pub const READS_STACKS: bool = cfg!(all(
+    feature = "stacks",
+    target_os = "linux",
+    target_arch = "x86_64"
+));
+
 mod inspector;
 mod tid;
 pub use inspector::Inspector;

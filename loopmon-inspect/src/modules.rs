@@ -10,7 +10,6 @@ use super::elf::Elf;
 use super::proc::Mapping;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
-use std::sync::Arc;
 
 /// One binary, as mapped in this process.
 pub(super) struct Module {
@@ -102,7 +101,7 @@ fn load(first: &Mapping) -> Option<Module> {
     symbols.dedup_by_key(|s| s.0);
     let dwarf = elf
         .address_of(".debug_info")
-        .and_then(|_| Dwarf::new(|name| elf.section(name).map(|(_, data)| Arc::from(data))));
+        .and_then(|_| Dwarf::new(|name| elf.section(name).map(|(_, data)| data.into())));
     Some(Module {
         bias: first.start.wrapping_sub(svma),
         unwind,

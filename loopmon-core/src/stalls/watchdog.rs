@@ -130,16 +130,12 @@ pub(crate) fn nudge() {
 /// Whether the tables are neither parsed nor asked for yet (one atomic load): the probes look
 /// for a likely stall only until then.
 pub(crate) fn tables_cold() -> bool {
-    cfg!(all(
-        feature = "stacks",
-        target_os = "linux",
-        target_arch = "x86_64"
-    )) && TABLES.load(Ordering::Relaxed) == COLD
+    loopmon_inspect::READS_STACKS && TABLES.load(Ordering::Relaxed) == COLD
 }
 
 /// On the watchdog thread: has the tables parsed, if they were asked for, on a thread of their
-/// own, so that the watchdog keeps watching meanwhile (the parsing takes 30–60 ms in a release
-/// build, but can take a second in a debug build on a loaded machine, longer than the stall).
+/// own, so that the watchdog keeps watching meanwhile (the parsing takes about 30 ms in a
+/// release build, 0.2 s in a debug build, more on a loaded machine: longer than some stalls).
 /// If the OS refuses a thread, the first stack parses them, as without this.
 fn warm_if_wanted() {
     if TABLES

@@ -6,7 +6,6 @@ use super::abbrev::Abbrevs;
 use super::reader::Reader;
 use super::{Dwarf, DwarfFrame};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 mod lines;
 mod names;
@@ -198,7 +197,7 @@ type Map = HashMap<&'static str, Vec<u8>>;
 
 /// The reader over `map`.
 fn dwarf(map: &Map) -> Option<Dwarf> {
-    Dwarf::new(|name| map.get(name).map(|s| Arc::from(&s[..])))
+    Dwarf::new(|name| map.get(name).map(|s| Box::from(&s[..])))
 }
 
 /// Debug info of one unit over 0x1000..0x3000 in `/work`, with `lines` its line program,

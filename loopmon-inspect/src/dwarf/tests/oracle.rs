@@ -51,7 +51,7 @@ type Context = addr2line::Context<gimli::EndianArcSlice<gimli::RunTimeEndian>>;
 impl Binary {
     /// The reader under test.
     fn ours(&self) -> Dwarf {
-        Dwarf::new(|name| self.sections.get(name).cloned()).expect("debug info")
+        Dwarf::new(|name| self.sections.get(name).map(|s| Box::from(&s[..]))).expect("debug info")
     }
 
     /// The oracle.

@@ -4,7 +4,6 @@
 use super::super::Dwarf;
 use crate::elf::Elf;
 use crate::symbols::is_path_of;
-use std::sync::Arc;
 
 /// Nested modules, a method, a closure, a function inlined into another, and an unmangled
 /// function in a module (its debug info has a plain name only, even in a full build).
@@ -69,7 +68,7 @@ impl Program {
             "{rustc} builds the program with -Cdebuginfo={debuginfo}"
         );
         let elf = Elf::parse(std::fs::File::open(&out).unwrap()).expect("an ELF file");
-        let dwarf = Dwarf::new(|name| elf.section(name).map(|(_, data)| Arc::from(data)));
+        let dwarf = Dwarf::new(|name| elf.section(name).map(|(_, data)| data.into()));
         let symbols = (elf.functions().into_iter())
             .map(|(a, n, name)| (a, n, format!("{:#}", rustc_demangle::demangle(&name))))
             .collect();

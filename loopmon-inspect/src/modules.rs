@@ -26,22 +26,23 @@ pub(super) struct Module {
 impl Module {
     /// The mangled name of the function symbol covering `svma`.
     pub(super) fn symbol(&self, svma: u64) -> Option<&str> {
-        let i = self
-            .symbols
-            .partition_point(|s| s.0 <= svma)
-            .checked_sub(1)?;
-        let (addr, size, name) = &self.symbols[i];
-        (*size == 0 || svma < addr.saturating_add(*size)).then_some(name)
+        self.covering(svma).map(|s| &*s.2)
     }
 
     /// The address (in the file) where the function symbol covering `svma` begins.
     pub(super) fn symbol_start(&self, svma: u64) -> Option<u64> {
+        self.covering(svma).map(|s| s.0)
+    }
+
+    /// The function symbol covering `svma`: the last one starting at or before it, if its size
+    /// reaches it (or is unknown).
+    fn covering(&self, svma: u64) -> Option<&(u64, u64, Box<str>)> {
         let i = self
             .symbols
             .partition_point(|s| s.0 <= svma)
             .checked_sub(1)?;
-        let (addr, size, _) = &self.symbols[i];
-        (*size == 0 || svma < addr.saturating_add(*size)).then_some(*addr)
+        let symbol = &self.symbols[i];
+        (symbol.1 == 0 || svma < symbol.0.saturating_add(symbol.1)).then_some(symbol)
     }
 
     /// Whether the binary has any way to name its functions.

@@ -6,12 +6,16 @@
 //! ```
 //!
 //! Expected output (the blocking call shows as ~0.7 s: the probe's deadline fell 0.3 s into
-//! the block):
+//! the block; the stall watchdog reports it while it lasts, then with its whole length):
 //!
 //! ```text
-//! event loop lag: 0.000, running tasks: 0, at 2026-11-26 11:40:00.500 UTC
-//! event loop lag: 0.701, running tasks: 0, at 2026-11-26 11:40:01.201 UTC
-//! ...
+//! event loop lag: 0.000, running tasks: 0, at 2026-12-05 01:20:50.559 UTC
+//! event loop lag: 0.000, running tasks: 0, at 2026-12-05 01:20:51.059 UTC
+//! loopmon: stall: thread `main` (block_on) has been blocked for 798ms and still is: sleeping in …
+//! loopmon: stall: thread `main` (block_on) was blocked for 1s: sleeping in …
+//! event loop lag: 0.702, running tasks: 0, at 2026-12-05 01:20:51.559 UTC
+//! event loop lag: 0.000, running tasks: 0, at 2026-12-05 01:20:52.059 UTC
+//! event loop lag: 0.000, running tasks: 0, at 2026-12-05 01:20:52.559 UTC
 //! ```
 
 use chrono::{DateTime, Utc};

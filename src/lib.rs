@@ -222,21 +222,23 @@
 //!   heartbeat while the future is polled; it is reported only while the runtime's own probe is
 //!   on time (its wake-ups are served by the workers).
 //!
-//! A stall is first reported between `threshold` and `threshold + interval` after it began.
-//! The `Ended` report's length is measured, not estimated: for a worker, from the busy time
-//! tokio publishes for it; for `main`'s body, from the start of the poll that blocked to its
-//! end (see [`Stall::elapsed`] for the bounds). A monitor stopped (or whose runtime shuts down)
-//! during a stall reports no end. A `current_thread` runtime is watched from the moment the monitor starts
-//! if it is started inside the runtime, else from the probe's first run (a runtime that nobody
-//! drives yet is not stalled); after that, a pause of more than the threshold between two
-//! `block_on` calls is reported as a stall, as the samples report it as lag.
+//! A stall is first reported between `threshold` and `threshold + interval` after it began;
+//! one shorter than `threshold + interval` may show only as lag in the samples. The `Ended`
+//! report's length is measured, not estimated: for a worker, from the busy time tokio publishes
+//! for it; for `main`'s body, from the start of the poll that blocked to its end (see
+//! [`Stall::elapsed`] for the bounds). A monitor stopped (or whose runtime shuts down) during a
+//! stall reports no end. A `current_thread` runtime is watched from the moment the monitor
+//! starts if it is started inside the runtime, else from the probe's first run (a runtime that
+//! nobody drives yet is not stalled); after that, a pause of more than the threshold between
+//! two `block_on` calls is reported as a stall, as the samples report it as lag.
 //!
 //! # What blocked: the stuck thread's state and stack
 //!
 //! While a stall lasts, the watchdog looks at the stuck thread from outside, without stopping
-//! it and without `unsafe` (unless it runs on the CPU and the `cpu-stacks` feature is on): what it is doing ([`ThreadActivity`]: `sleeping`, `waiting on a
-//! lock`, `blocking I/O in read`, `waiting on disk`, `running on the CPU`, `in syscall NAME`)
-//! and, with the `stacks` feature, where: its stack, unwound with the binary's own unwind tables,
+//! it and without `unsafe` (unless it runs on the CPU and the `cpu-stacks` feature is on):
+//! what it is doing ([`ThreadActivity`]: `sleeping`, `waiting on a lock`, `blocking I/O in
+//! read`, `waiting on disk`, `running on the CPU`, `in syscall NAME`) and, with the `stacks`
+//! feature, where: its stack, unwound with the binary's own unwind tables,
 //! symbolized and trimmed to the library call your code made and your frames above it. Both are
 //! in [`Stall::snapshot`], in the report's text, in the `tracing` event and in the test guard's
 //! failure:

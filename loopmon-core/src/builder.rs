@@ -164,10 +164,13 @@ impl Builder {
     }
 
     /// How long a runtime thread may go without coming back to the scheduler before the stall
-    /// watchdog reports it (default [`DEFAULT_STALL_THRESHOLD`](crate::DEFAULT_STALL_THRESHOLD)); between 1 ms and one day.
+    /// watchdog reports it (default
+    /// [`DEFAULT_STALL_THRESHOLD`](crate::DEFAULT_STALL_THRESHOLD)); between 1 ms and one day.
     ///
     /// A stall is first reported between `threshold` and `threshold + interval` after it
-    /// began; see [`Stall`].
+    /// began; one shorter than `threshold + interval` may show only as lag in the samples (on a
+    /// thread watched by a probe, it is a stall once the probe is overdue by the threshold).
+    /// See [`Stall`].
     pub fn stall_threshold(mut self, threshold: Duration) -> Self {
         self.stalls.threshold = threshold;
         self.stalls.threshold_set = true;

@@ -10,6 +10,10 @@
 //!   is first reported after it began, and the error of the end report's duration; on
 //!   current_thread (a spawned task), in `main`'s body on multi_thread, and for one stuck worker
 //!   of two.
+//! - `lengths [runs]`: the error of the end report's length (`Stall::elapsed` of `Ended`) for
+//!   300 ms blocks starting at spread phases of the interval, at 10, 100 (the default) and
+//!   250 ms intervals with a 100 ms threshold: a spawned task and a blocking synchronous
+//!   callback on current_thread, `main`'s body, one and two stuck workers of two.
 //! - `idle [secs]`: the watchdog thread's CPU time and wake-ups on an idle runtime, at default
 //!   settings and at 10 ms / 100 ms.
 //! - `tick [secs]`: whole-process CPU per probe tick at a 1 ms interval, watchdog off and on.
@@ -61,6 +65,8 @@ fn block(d: Duration) -> (Instant, Duration) {
 #[derive(Clone, Copy)]
 enum Where {
     CurrentThread,
+    /// A synchronous callback that blocks, on current_thread.
+    SyncCallback,
     MainBody,
     OneWorkerOfTwo,
     BothWorkers,
@@ -70,9 +76,39 @@ enum Where {
 /// report carried the stuck thread's frames. The stall begins at `phase` (0..1) of an interval
 /// after a probe run.
 fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64, bool) {
+    let (log, start, real) = stall_in(place, interval, phase, 2000 * MS);
+    let log = log.lock().unwrap();
+    let first = log
+        .iter()
+        .find(|(_, s)| s.kind == StallKind::Started)
+        .expect("stall reported");
+    let end = log
+        .iter()
+        .find(|(_, s)| s.kind == StallKind::Ended)
+        .expect("end reported");
+    let ms = |d: f64| d * 1e3;
+    let frames = first
+        .1
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| !s.frames.is_empty());
+    (
+        ms(first.0.duration_since(start).as_secs_f64()),
+        ms(end.1.elapsed.as_secs_f64() - real.as_secs_f64()),
+        frames,
+    )
+}
+
+/// Runs one stall of `stall` in `place` (threshold 100 ms), beginning at `phase` (0..1) of an
+/// interval after a probe run; returns the reports, when the stall began and how long it lasted.
+fn stall_in(
+    place: Where,
+    interval: Duration,
+    phase: f64,
+    stall: Duration,
+) -> (Log, Instant, Duration) {
     let log = Log::default();
     let threshold = 100 * MS;
-    let stall = 2000 * MS;
     let phase = interval.mul_f64(phase);
     let (start, real) = match place {
         Where::CurrentThread => {
@@ -85,6 +121,37 @@ fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64, bool) {
                 h.stop();
                 r
             })
+        }
+        Where::SyncCallback => {
+            // The callback runs right after the probe: the stall always begins at a tick, so
+            // `phase` only delays the end of the run.
+            let rt = current_thread();
+            let real = Arc::new(Mutex::new(None));
+            let seen = real.clone();
+            let h = {
+                let log = log.clone();
+                SleepMonitor::builder()
+                    .interval(interval)
+                    .stall_threshold(threshold)
+                    .on_stall(move |s: &Stall| {
+                        log.lock().unwrap().push((Instant::now(), s.clone()))
+                    })
+                    .callback(move |s: &loopmon::Sample| {
+                        let mut r = seen.lock().unwrap();
+                        if s.tick >= 3 && r.is_none() {
+                            *r = Some(block(stall));
+                        }
+                    })
+                    .build()
+                    .unwrap()
+            };
+            rt.block_on(async {
+                let h = h.start();
+                tokio::time::sleep(5 * interval + phase + stall + 50 * MS).await;
+                h.stop();
+            });
+            let r = real.lock().unwrap().expect("the callback blocked");
+            r
         }
         Where::MainBody => {
             let rt = multi_thread(2);
@@ -113,26 +180,49 @@ fn one_stall(place: Where, interval: Duration, phase: f64) -> (f64, f64, bool) {
             r
         }
     };
-    let log = log.lock().unwrap();
-    let first = log
-        .iter()
-        .find(|(_, s)| s.kind == StallKind::Started)
-        .expect("stall reported");
-    let end = log
-        .iter()
-        .find(|(_, s)| s.kind == StallKind::Ended)
-        .expect("end reported");
-    let ms = |d: f64| d * 1e3;
-    let frames = first
-        .1
-        .snapshot
-        .as_ref()
-        .is_some_and(|s| !s.frames.is_empty());
-    (
-        ms(first.0.duration_since(start).as_secs_f64()),
-        ms(end.1.elapsed.as_secs_f64() - real.as_secs_f64()),
-        frames,
-    )
+    (log, start, real)
+}
+
+/// The end report's error for 300 ms stalls: `Stall::elapsed` of `Ended` minus the stall's
+/// real length, at several intervals.
+fn lengths(runs: usize) {
+    println!("# end report's length minus the stall's real length, ms (300 ms stalls, threshold 100 ms, stall starting at evenly spread phases of the interval)");
+    let stall = 300 * MS;
+    for interval in [10 * MS, 100 * MS, 250 * MS] {
+        for (name, place) in [
+            ("current_thread task", Where::CurrentThread),
+            ("current_thread sync callback", Where::SyncCallback),
+            ("main body, multi_thread", Where::MainBody),
+            ("1 stuck worker of 2", Where::OneWorkerOfTwo),
+            ("2 stuck workers of 2", Where::BothWorkers),
+        ] {
+            let mut err = Vec::new();
+            let mut missing = 0;
+            for run in 0..runs {
+                let (log, _, real) = stall_in(place, interval, run as f64 / runs as f64, stall);
+                let log = log.lock().unwrap();
+                let ends: Vec<f64> = log
+                    .iter()
+                    .filter(|(_, s)| s.kind == StallKind::Ended)
+                    .map(|(_, s)| (s.elapsed.as_secs_f64() - real.as_secs_f64()) * 1e3)
+                    .collect();
+                if ends.is_empty() {
+                    missing += 1;
+                }
+                err.extend(ends);
+            }
+            err.sort_by(f64::total_cmp);
+            let n = err.len();
+            let at = |i: usize| err.get(i).copied().unwrap_or(f64::NAN);
+            println!(
+                "interval {:>5?} {name:<29} end error ms: min {:+.1} median {:+.1} max {:+.1} | {n} end reports, {missing}/{runs} stalls without one",
+                interval,
+                at(0),
+                at(n / 2),
+                at(n.saturating_sub(1)),
+            );
+        }
+    }
 }
 
 fn latency(runs: usize) {
@@ -387,6 +477,7 @@ fn main() {
     let arg = |i: usize, default: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     match args.get(1).map(String::as_str).unwrap_or("all") {
         "latency" => latency(arg(2, 5) as usize),
+        "lengths" => lengths(arg(2, 10) as usize),
         "cold" => {
             // One stall, the process's first: `cold PLACE PHASE` (for `latency`).
             let place =
@@ -401,13 +492,14 @@ fn main() {
         "saturate" => saturate(arg(2, 30)),
         "all" => {
             latency(5);
+            lengths(10);
             idle(10);
             hooks();
             tick(3);
             saturate(30);
         }
         other => {
-            eprintln!("unknown benchmark `{other}`: use latency, idle, hooks, saturate or all")
+            eprintln!("unknown benchmark `{other}`: use latency, lengths, idle, tick, hooks, saturate or all")
         }
     }
 }

@@ -141,3 +141,36 @@ fn a_blocking_body_is_reported_with_its_length_at_the_default_interval() {
         assert_about(&ended.of(None), 300 * MS);
     }
 }
+
+/// The end of a worker's stall seen late (here the watchdog is held by a slow stall callback;
+/// in a debug build, by the first parse of the binary's tables): the length is still the
+/// stall's, not the time until the watchdog looked.
+#[test]
+fn a_stall_whose_end_is_seen_late_keeps_its_length() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ended = Ended::default();
+    let handle = ended
+        .builder(100 * MS, 100 * MS)
+        .on_stall(|s: &Stall| {
+            if s.kind == StallKind::Started {
+                std::thread::sleep(400 * MS); // the watchdog looks again after the stall ended
+            }
+        })
+        .build()
+        .unwrap()
+        .install(rt.handle());
+    std::thread::sleep(250 * MS);
+    let worker = rt
+        .block_on(rt.spawn(async {
+            std::thread::sleep(300 * MS);
+            tokio::runtime::worker_index()
+        }))
+        .unwrap();
+    std::thread::sleep(400 * MS);
+    handle.stop();
+    assert_about(&ended.of(worker), 300 * MS);
+}

@@ -24,6 +24,7 @@ use crate::stalls::watchdog;
 use crate::stalls::workers::Workers;
 use loopmon_inspect::{self as inspect, ThreadSnapshot};
 use std::cell::Cell;
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -233,7 +234,7 @@ impl Watch {
                 if hb.is_retired() {
                     if let Some(i) = look.ongoing.iter().position(|o| o.subject == subject) {
                         match hb.resumed() {
-                            Some(end) => look.ended(i, end, None),
+                            Some(end) => look.ended(i, end..=end, None),
                             None => drop(look.ongoing.swap_remove(i)),
                         }
                     }
@@ -246,7 +247,7 @@ impl Watch {
         if self.multi_thread {
             let mut workers = lock(&self.workers);
             workers.sample(&self.runtime.metrics(), now_ns);
-            look.workers(&workers, self);
+            look.workers(&mut workers, self);
         }
         let again = self.look_again(probe_overdue, &ongoing, now_ns);
         drop(ongoing);
@@ -337,15 +338,16 @@ impl Watch {
     }
 }
 
-/// The length of `stall`, ended at `at` (ns): what the stalled worker's busy time grew by
-/// while it was stalled, kept within what the samples allow (it began in `earliest..=latest`);
-/// without busy time (the `block_on` thread, or not yet published), from `since`.
-fn length(stall: &Ongoing, at: u64, busy: Option<Duration>) -> Duration {
-    let longest = clock::between(stall.earliest, at);
-    let shortest = clock::between(stall.latest, at).min(longest);
+/// The length of `stall`, which ended in `ended` (ns): what the stalled worker's busy time grew
+/// by while it was stalled, kept within what the samples allow (it began in
+/// `earliest..=latest`); without busy time (the `block_on` thread, or not yet published), from
+/// `since` to the end's last bound.
+fn length(stall: &Ongoing, ended: RangeInclusive<u64>, busy: Option<Duration>) -> Duration {
+    let longest = clock::between(stall.earliest, *ended.end());
+    let shortest = clock::between(stall.latest, *ended.start()).min(longest);
     match (stall.busy, busy) {
         (Some(before), Some(after)) if after > before => (after - before).clamp(shortest, longest),
-        _ => clock::between(stall.since, at),
+        _ => clock::between(stall.since, *ended.end()),
     }
 }
 
@@ -380,10 +382,11 @@ impl Look<'_> {
         self.ongoing.push(stall);
     }
 
-    /// Ends stall `index` at `at`, `busy` being what the stalled worker has published by now.
-    fn ended(&mut self, index: usize, at: u64, busy: Option<Duration>) {
+    /// Ends stall `index`, which ended in `ended` (ns), `busy` being what the stalled worker
+    /// has published by now.
+    fn ended(&mut self, index: usize, ended: RangeInclusive<u64>, busy: Option<Duration>) {
         let stall = self.ongoing.swap_remove(index);
-        let elapsed = length(&stall, at, busy);
+        let elapsed = length(&stall, ended, busy);
         self.reports.push(stall.report(StallKind::Ended, elapsed));
     }
 
@@ -399,7 +402,7 @@ impl Look<'_> {
         if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
             match hb.resumed() {
                 // Ended: now watch for the next stall (this also says when to look again).
-                Some(end) => self.ended(i, end, worker.and_then(|w| watch.busy(w))),
+                Some(end) => self.ended(i, end..=end, worker.and_then(|w| watch.busy(w))),
                 // Still going: the watchdog looks again soon anyway.
                 None => return,
             }
@@ -435,15 +438,15 @@ impl Look<'_> {
     }
 
     /// Every worker of a `multi_thread` runtime, by the stuck-worker rule.
-    fn workers(&mut self, workers: &Workers, watch: &Watch) {
+    fn workers(&mut self, workers: &mut Workers, watch: &Watch) {
         for w in 0..workers.len() {
             let subject = Subject::Worker(w);
             if let Some(i) = self.ongoing.iter().position(|o| o.subject == subject) {
-                match workers.since(w) {
-                    Some(since) if since != self.ongoing[i].since => {
-                        self.ended(i, since, workers.busy(w))
-                    }
-                    _ => {}
+                // The table noted when the worker's pair first changed, even if the watchdog
+                // looks only later (held by a slow stall callback, or by the first parse of
+                // the binary's tables in a debug build).
+                if let Some(left) = workers.take_left(w) {
+                    self.ended(i, left.between, Some(left.busy));
                 }
                 continue;
             }
@@ -458,6 +461,7 @@ impl Look<'_> {
                 self.wake_at(deadline.saturating_add(1));
                 continue;
             }
+            workers.watch_stuck(w);
             self.started(
                 Ongoing {
                     subject,

@@ -12,6 +12,7 @@
 //! Samples come from the probe, once per interval, on whatever worker it runs (so an idle
 //! runtime costs the watchdog no extra wake-ups), and from the watchdog itself when it wakes.
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 use tokio::runtime::RuntimeMetrics;
 
@@ -26,12 +27,34 @@ struct Seen {
     progress: u64,
 }
 
+/// How a worker left a stall the watchdog is watching: it was last seen stuck at the range's
+/// start and first seen moving at its end (ns), and had then published `busy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Left {
+    pub(crate) between: RangeInclusive<u64>,
+    pub(crate) busy: Duration,
+}
+
 /// The last pair seen for each worker of one runtime.
 #[derive(Debug, Default)]
 pub(crate) struct Workers {
     seen: Vec<Option<Seen>>,
+    /// Per worker, the stuck pair the watchdog reported (see [`Workers::watch_stuck`]) and, once
+    /// the worker moved on, how it left. Kept apart from `seen`, which only holds the latest pair:
+    /// the watchdog may look only after several more (e.g. while a stall callback runs).
+    stuck: Vec<Stuck>,
     /// When the table was last sampled (ns).
     last_sample: u64,
+}
+
+/// Whether the watchdog watches a worker's stall, and how that stall ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Stuck {
+    #[default]
+    No,
+    /// Stalled with this pair.
+    On(u64, Duration),
+    Left(Left),
 }
 
 impl Workers {
@@ -39,6 +62,7 @@ impl Workers {
     pub(crate) fn new(n: usize) -> Workers {
         Workers {
             seen: vec![None; n],
+            stuck: vec![Stuck::No; n],
             last_sample: 0,
         }
     }
@@ -46,15 +70,59 @@ impl Workers {
     /// Reads every worker's counters at `now` (ns).
     pub(crate) fn sample(&mut self, metrics: &RuntimeMetrics, now: u64) {
         let n = metrics.num_workers();
+        let pairs = (0..n).map(|w| {
+            (
+                metrics.worker_park_unpark_count(w),
+                metrics.worker_total_busy_duration(w),
+            )
+        });
+        self.record_all(n, pairs, now);
+    }
+
+    /// Records the pairs of `n` workers read at `now` (ns).
+    fn record_all(&mut self, n: usize, pairs: impl Iterator<Item = (u64, Duration)>, now: u64) {
         if self.seen.len() != n {
             self.seen.resize(n, None);
+            self.stuck.resize(n, Stuck::No);
         }
-        for (w, seen) in self.seen.iter_mut().enumerate() {
-            let count = metrics.worker_park_unpark_count(w);
-            let busy = metrics.worker_total_busy_duration(w);
+        for ((seen, stuck), (count, busy)) in self.seen.iter_mut().zip(&mut self.stuck).zip(pairs) {
+            Self::left(stuck, count, busy, now, self.last_sample);
             Self::record(seen, count, busy, now, self.last_sample);
         }
         self.last_sample = self.last_sample.max(now);
+    }
+
+    /// Notes that a worker stalled on the pair `(count, busy)` moved on, if it did.
+    fn left(stuck: &mut Stuck, count: u64, busy: Duration, now: u64, before: u64) {
+        if let Stuck::On(c, b) = *stuck {
+            if (c, b) != (count, busy) {
+                *stuck = Stuck::Left(Left {
+                    between: before.min(now)..=now,
+                    busy,
+                });
+            }
+        }
+    }
+
+    /// The watchdog reported worker `w` stalled: from now on the table remembers when its
+    /// current pair changes, for [`Workers::take_left`].
+    pub(crate) fn watch_stuck(&mut self, w: usize) {
+        if let (Some(Some(seen)), Some(stuck)) = (self.seen.get(w), self.stuck.get_mut(w)) {
+            *stuck = Stuck::On(seen.count, seen.busy);
+        }
+    }
+
+    /// How worker `w` left the stall [`Workers::watch_stuck`] noted, once it has; the table
+    /// then forgets that stall.
+    pub(crate) fn take_left(&mut self, w: usize) -> Option<Left> {
+        let stuck = self.stuck.get_mut(w)?;
+        match std::mem::take(stuck) {
+            Stuck::Left(left) => Some(left),
+            other => {
+                *stuck = other;
+                None
+            }
+        }
     }
 
     fn record(seen: &mut Option<Seen>, count: u64, busy: Duration, now: u64, before: u64) {
@@ -105,11 +173,6 @@ impl Workers {
         self.seen.get(w).copied().flatten().map(|s| s.busy)
     }
 
-    /// The moment worker `w`'s current pair was first seen, parked or not.
-    pub(crate) fn since(&self, w: usize) -> Option<u64> {
-        self.seen.get(w).copied().flatten().map(|s| s.since)
-    }
-
     /// How many workers the table knows.
     pub(crate) fn len(&self) -> usize {
         self.seen.len()
@@ -123,12 +186,8 @@ mod tests {
     const MS: u64 = 1_000_000;
 
     fn table(pairs: &[(u64, u64)], now: u64, t: &mut Workers) {
-        t.seen.resize(pairs.len(), None);
-        let before = t.last_sample;
-        for (seen, &(count, busy)) in t.seen.iter_mut().zip(pairs) {
-            Workers::record(seen, count, Duration::from_nanos(busy), now, before);
-        }
-        t.last_sample = now;
+        let pairs = pairs.iter().map(|&(c, b)| (c, Duration::from_nanos(b)));
+        t.record_all(pairs.len(), pairs, now);
     }
 
     /// The stuck workers at `now` for a threshold of `t_ms`.
@@ -152,13 +211,38 @@ mod tests {
         assert_eq!(t.busy(0), Some(Duration::from_nanos(100)));
         // It comes back: the pair changes, the stall is over.
         table(&[(6, 900), (5, 100)], 160 * MS, &mut t);
-        assert_eq!(t.since(0), Some(160 * MS));
         assert_eq!(
             t.progress(0),
             Some(150 * MS),
             "the sample before the change"
         );
         assert_eq!(stuck(&t, 200 * MS, 100), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_watched_stall_keeps_how_it_ended_until_taken() {
+        let mut t = Workers::default();
+        table(&[(4, 100), (5, 100)], 0, &mut t);
+        table(&[(4, 100), (5, 100)], 150 * MS, &mut t);
+        t.watch_stuck(0);
+        assert_eq!(t.take_left(0), None, "still stuck");
+        table(&[(4, 100), (5, 100)], 170 * MS, &mut t);
+        // The worker moves on, and on again, before the watchdog looks: the first change is
+        // the end (last seen stuck at 170 ms, first seen moving at 180 ms).
+        table(&[(6, 900), (5, 100)], 180 * MS, &mut t);
+        table(&[(8, 950), (5, 100)], 190 * MS, &mut t);
+        let left = Left {
+            between: 170 * MS..=180 * MS,
+            busy: Duration::from_nanos(900),
+        };
+        assert_eq!(t.take_left(0), Some(left));
+        assert_eq!(t.take_left(0), None, "taken once");
+        assert_eq!(t.take_left(1), None, "never watched");
+        // A new stall of the same worker is watched afresh.
+        table(&[(8, 950), (5, 100)], 400 * MS, &mut t);
+        t.watch_stuck(0);
+        table(&[(10, 990), (5, 100)], 410 * MS, &mut t);
+        assert_eq!(t.take_left(0).map(|l| l.between), Some(400 * MS..=410 * MS));
     }
 
     #[test]

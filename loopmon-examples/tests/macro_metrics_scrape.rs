@@ -43,13 +43,18 @@ fn value(exposition: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-#[loopmon::test(metrics = true, interval = "10ms", flavor = "multi_thread")]
+#[loopmon::test(
+    metrics = true,
+    interval = "10ms",
+    stall_threshold = "100ms",
+    flavor = "multi_thread"
+)]
 async fn an_exporter_installed_in_the_body_gets_every_metric() {
     let exporter = example::install_exporter(); // the monitor is already running
     let addr = serve(exporter);
     tokio::time::sleep(Duration::from_millis(30)).await;
     std::thread::sleep(Duration::from_millis(300)); // a blocking call in the body
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let (status, metrics) = tokio::task::spawn_blocking(move || example::get(addr, "/metrics"))
         .await
         .unwrap()
@@ -64,4 +69,12 @@ async fn an_exporter_installed_in_the_body_gets_every_metric() {
         value(&metrics, "loopmon_stalls_total") >= Some(1.0),
         "{metrics}"
     );
+    // The watchdog saw the block end, with its length.
+    assert_eq!(
+        value(&metrics, "loopmon_stall_seconds_count"),
+        Some(1.0),
+        "{metrics}"
+    );
+    let stall = value(&metrics, "loopmon_stall_seconds_sum").unwrap_or(0.0);
+    assert!((0.25..0.4).contains(&stall), "{metrics}");
 }

@@ -9,7 +9,7 @@ use std::fmt;
 /// `waiting on disk`, `running on the CPU`, `in syscall wait4`.
 ///
 /// ```
-/// use loopmon_inspect::ThreadActivity;
+/// use loopmon::ThreadActivity;
 ///
 /// assert_eq!(ThreadActivity::WaitingOnLock.to_string(), "waiting on a lock");
 /// assert_eq!(

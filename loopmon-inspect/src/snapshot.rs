@@ -8,7 +8,7 @@ use std::fmt;
 /// Its `Display` reads `function (file:line)`, with whatever is known of these.
 ///
 /// ```
-/// use loopmon_inspect::Frame;
+/// use loopmon::Frame;
 ///
 /// let mut frame = Frame::new(0x5555_5555_1234);
 /// assert_eq!(frame.to_string(), "0x555555551234");
@@ -136,7 +136,7 @@ impl ThreadSnapshot {
     /// For tests of your own stall callbacks; loopmon takes the snapshots it reports itself.
     ///
     /// ```
-    /// use loopmon_inspect::{Frame, ThreadActivity, ThreadSnapshot};
+    /// use loopmon::{Frame, ThreadActivity, ThreadSnapshot};
     ///
     /// let mut snap = ThreadSnapshot::new(7, ThreadActivity::Sleeping);
     /// let mut frame = Frame::new(0x1234);

@@ -134,8 +134,11 @@
 //!   |---|---|---|
 //!   | `loopmon_lag_seconds` | histogram | the lag of each sample |
 //!   | `loopmon_tasks` | gauge | alive tasks at the last sample, not counting loopmon's |
-//!   | `loopmon_stalls_total` | counter | samples over the report threshold |
+//!   | `loopmon_lag_over_threshold_total` | counter | samples over the report threshold |
+//!   | `loopmon_stalls_total` | counter | stalls the watchdog saw begin |
 //!   | `loopmon_stall_seconds` | histogram | the length of each stall the watchdog saw end |
+//!
+//!   The two stall series appear with the first stall.
 //!
 //!   Each has the label `runtime="<name>"` when the monitor is [named](Builder::name).
 //! - **`tracing`**: a `WARN` event for each sample over the [report

@@ -99,6 +99,10 @@ impl Export {
     /// A stall has begun (the watchdog noticed it).
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     pub(crate) fn stall_started(&self, stall: &Stall<'_>) {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            metrics.stall_started();
+        }
         #[cfg(feature = "tracing")]
         self.tracing.stall(stall, false);
     }
@@ -111,7 +115,7 @@ impl Export {
     pub(crate) fn stall_ended(&self, stall: &Stall<'_>) {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
-            metrics.stall(stall.elapsed);
+            metrics.stall_ended(stall.elapsed);
         }
         #[cfg(feature = "tracing")]
         self.tracing.stall(stall, true);

@@ -17,7 +17,7 @@ use std::time::Duration;
 ///
 /// A sample whose lag is over it counts in [`LagStats::over_threshold`](crate::LagStats::over_threshold)
 /// and the summary, raises a `WARN` event with the `tracing` feature and counts in
-/// `loopmon_stalls_total` with the `metrics` feature.
+/// `loopmon_lag_over_threshold_total` with the `metrics` feature.
 pub const DEFAULT_REPORT_THRESHOLD: Duration = Duration::from_millis(100);
 
 /// The reporting settings a [`Builder`] collects.
@@ -52,8 +52,8 @@ impl Builder {
 
     /// The lag over which a sample is reported (default [`DEFAULT_REPORT_THRESHOLD`]): counted
     /// in [`LagStats::over_threshold`](crate::LagStats::over_threshold) and the summary, a
-    /// `WARN` event with the `tracing` feature, one more `loopmon_stalls_total` with the
-    /// `metrics` feature. A lag equal to the threshold is not over it.
+    /// `WARN` event with the `tracing` feature, one more `loopmon_lag_over_threshold_total`
+    /// with the `metrics` feature. A lag equal to the threshold is not over it.
     pub fn report_threshold(mut self, threshold: Duration) -> Self {
         self.report.threshold = threshold;
         self
@@ -82,15 +82,17 @@ impl Builder {
     }
 
     /// Records every sample through the [`metrics`](https://docs.rs/metrics) facade
-    /// (default: `false`). Install your recorder (exporter) before starting the monitor: the
-    /// monitor registers its metrics when it starts.
+    /// (default: `false`), and the stall watchdog's reports with them. The recorder (exporter)
+    /// may be installed before or after the monitor starts (under `#[loopmon::main]`, at the top
+    /// of `main`'s body): the monitor's metrics follow the recorder in force.
     ///
     /// | name | kind | unit | what |
     /// |---|---|---|---|
     /// | `loopmon_lag_seconds` | histogram | seconds | the lag of each sample |
     /// | `loopmon_tasks` | gauge | tasks | alive tasks at the last sample, not counting loopmon's own |
-    /// | `loopmon_stalls_total` | counter | samples | samples over the [report threshold](Self::report_threshold) |
-    /// | `loopmon_stall_seconds` | histogram | seconds | the length of each stall seen by the watchdog |
+    /// | `loopmon_lag_over_threshold_total` | counter | samples | samples over the [report threshold](Self::report_threshold) |
+    /// | `loopmon_stalls_total` | counter | stalls | stalls the watchdog saw begin (appears at the first) |
+    /// | `loopmon_stall_seconds` | histogram | seconds | the length of each stall the watchdog saw end (appears at the first) |
     ///
     /// Each carries the label `runtime="<name>"` when the monitor has a [name](Self::name).
     ///

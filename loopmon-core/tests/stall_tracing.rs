@@ -76,6 +76,6 @@ fn stalls_are_warnings_with_the_worker_and_the_full_duration() {
     };
     let (started, ended) = (of("runtime stalled"), of("runtime stall ended"));
     assert_eq!((started.len(), ended.len()), (1, 1), "{events:?}");
-    let total: f64 = field(&ended[0], "lag_ms").parse().unwrap();
+    let total: f64 = field(&ended[0], "blocked_ms").parse().unwrap();
     assert!((380.0..700.0).contains(&total), "{total}");
 }

@@ -66,10 +66,15 @@ async fn an_exporter_installed_in_the_body_gets_every_metric() {
     assert!(sum >= Some(0.2), "the 300 ms block is missing:\n{metrics}");
     assert!(value(&metrics, "loopmon_tasks").is_some(), "{metrics}");
     assert!(
-        value(&metrics, "loopmon_stalls_total") >= Some(1.0),
+        value(&metrics, "loopmon_lag_over_threshold_total") >= Some(1.0),
         "{metrics}"
     );
-    // The watchdog saw the block end, with its length.
+    // The watchdog saw the block begin, and end with its length.
+    assert_eq!(
+        value(&metrics, "loopmon_stalls_total"),
+        Some(1.0),
+        "{metrics}"
+    );
     assert_eq!(
         value(&metrics, "loopmon_stall_seconds_count"),
         Some(1.0),

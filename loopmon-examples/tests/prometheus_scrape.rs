@@ -59,7 +59,10 @@ fn the_scrape_shows_the_stall_of_a_blocking_handler() {
     assert_eq!(above, 1.0, "{metrics}");
     assert_eq!(lag("_bucket", "2.5"), lag("_bucket", "+Inf"));
     // The stall is over the default report threshold (100 ms).
-    let stalls = value(&metrics, &format!("loopmon_stalls_total{labels}"));
-    assert!(stalls >= Some(1.0), "{metrics}");
+    let over = value(
+        &metrics,
+        &format!("loopmon_lag_over_threshold_total{labels}"),
+    );
+    assert!(over >= Some(1.0), "{metrics}");
     assert!(value(&metrics, &format!("loopmon_tasks{labels}")).is_some());
 }

@@ -1,6 +1,7 @@
 //! The `metrics` export: each sample into `loopmon_lag_seconds` and `loopmon_tasks`, samples
-//! over the report threshold into `loopmon_stalls_total`, stalls into `loopmon_stall_seconds`.
-//! The names and units are documented once, on `Builder::metrics`.
+//! over the report threshold into `loopmon_lag_over_threshold_total`, the watchdog's stalls into
+//! `loopmon_stalls_total` (when one begins) and `loopmon_stall_seconds` (its length, when it
+//! ends). The names and units are documented once, in the facade's manual.
 
 use crate::sample::Sample;
 use metrics::{Counter, Gauge, Histogram, Label, Recorder, Unit};
@@ -12,6 +13,8 @@ pub(crate) const LAG_SECONDS: &str = "loopmon_lag_seconds";
 /// Alive tasks at the last sample, not counting loopmon's own.
 pub(crate) const TASKS: &str = "loopmon_tasks";
 /// Samples over the report threshold.
+pub(crate) const LAG_OVER_THRESHOLD_TOTAL: &str = "loopmon_lag_over_threshold_total";
+/// Stalls the watchdog saw begin.
 pub(crate) const STALLS_TOTAL: &str = "loopmon_stalls_total";
 /// The length of each stall seen by the watchdog, in seconds.
 pub(crate) const STALL_SECONDS: &str = "loopmon_stall_seconds";
@@ -34,9 +37,10 @@ struct Bound {
     recorder: usize,
     lag: Histogram,
     tasks: Gauge,
-    stalls: Counter,
-    /// Registered at the first stall, so that no empty series shows before the stall flow
-    /// reports one.
+    over_threshold: Counter,
+    /// The stall series, registered at the first stall, so that none shows for a monitor whose
+    /// watchdog never reports one (or is off).
+    stalls: Option<Counter>,
     stall_seconds: Option<Histogram>,
 }
 
@@ -57,7 +61,8 @@ impl Metrics {
                 recorder: 0,
                 lag: Histogram::noop(),
                 tasks: Gauge::noop(),
-                stalls: Counter::noop(),
+                over_threshold: Counter::noop(),
+                stalls: None,
                 stall_seconds: None,
             }),
         };
@@ -77,15 +82,17 @@ impl Metrics {
                 "alive tasks at the last sample, not counting loopmon's"
             );
             metrics::describe_counter!(
-                STALLS_TOTAL,
+                LAG_OVER_THRESHOLD_TOTAL,
                 "samples with a lag over the report threshold"
             );
+            metrics::describe_counter!(STALLS_TOTAL, "stalls the watchdog saw begin");
             metrics::describe_histogram!(STALL_SECONDS, Unit::Seconds, "the length of each stall");
             *bound = Bound {
                 recorder,
                 lag: metrics::histogram!(LAG_SECONDS, self.labels.clone()),
                 tasks: metrics::gauge!(TASKS, self.labels.clone()),
-                stalls: metrics::counter!(STALLS_TOTAL, self.labels.clone()),
+                over_threshold: metrics::counter!(LAG_OVER_THRESHOLD_TOTAL, self.labels.clone()),
+                stalls: None,
                 stall_seconds: None,
             };
         }
@@ -97,12 +104,22 @@ impl Metrics {
         bound.lag.record(sample.lag.as_secs_f64());
         bound.tasks.set(sample.tasks as f64);
         if over {
-            bound.stalls.increment(1);
+            bound.over_threshold.increment(1);
         }
     }
 
+    /// Counts one stall, which the watchdog saw begin.
+    pub(crate) fn stall_started(&self) {
+        let mut bound = self.bind();
+        let labels = &self.labels;
+        bound
+            .stalls
+            .get_or_insert_with(|| metrics::counter!(STALLS_TOTAL, labels.clone()))
+            .increment(1);
+    }
+
     /// Records the full length of one stall.
-    pub(crate) fn stall(&self, elapsed: Duration) {
+    pub(crate) fn stall_ended(&self, elapsed: Duration) {
         let mut bound = self.bind();
         let labels = &self.labels;
         bound
@@ -196,7 +213,8 @@ mod tests {
             );
             metrics.sample(&Sample::new(Duration::from_millis(2), 7, at), false);
             metrics.sample(&Sample::new(Duration::from_millis(250), 8, at), true);
-            metrics.stall(Duration::from_millis(1500));
+            metrics.stall_started();
+            metrics.stall_ended(Duration::from_millis(1500));
         });
         metrics::with_local_recorder(&logger, || Metrics::new(None));
         let registered = log.registered.lock().unwrap().clone();
@@ -205,11 +223,12 @@ mod tests {
             [
                 "loopmon_lag_seconds{runtime=api}",
                 "loopmon_tasks{runtime=api}",
+                "loopmon_lag_over_threshold_total{runtime=api}",
                 "loopmon_stalls_total{runtime=api}",
                 "loopmon_stall_seconds{runtime=api}",
                 "loopmon_lag_seconds{}", // no name, no label
                 "loopmon_tasks{}",
-                "loopmon_stalls_total{}",
+                "loopmon_lag_over_threshold_total{}",
             ]
         );
         let values = log.values.lock().unwrap();
@@ -224,6 +243,7 @@ mod tests {
                 ("loopmon_tasks", 7.0),
                 ("loopmon_lag_seconds", 0.25),
                 ("loopmon_tasks", 8.0),
+                ("loopmon_lag_over_threshold_total", 1.0),
                 ("loopmon_stalls_total", 1.0),
                 ("loopmon_stall_seconds", 1.5),
             ]
@@ -239,7 +259,8 @@ mod tests {
         let at = chrono::Utc::now();
         metrics::with_local_recorder(&logger, || {
             metrics.sample(&Sample::new(Duration::from_millis(3), 4, at), true);
-            metrics.stall(Duration::from_millis(700));
+            metrics.stall_started();
+            metrics.stall_ended(Duration::from_millis(700));
         });
         let values = log.values.lock().unwrap().clone();
         assert_eq!(
@@ -247,6 +268,7 @@ mod tests {
             [
                 ("loopmon_lag_seconds{}".to_string(), 0.003),
                 ("loopmon_tasks{}".to_string(), 4.0),
+                ("loopmon_lag_over_threshold_total{}".to_string(), 1.0),
                 ("loopmon_stalls_total{}".to_string(), 1.0),
                 ("loopmon_stall_seconds{}".to_string(), 0.7),
             ]

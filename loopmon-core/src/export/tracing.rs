@@ -1,6 +1,7 @@
 //! The `tracing` export: a `WARN` event for a sample over the report threshold and at a
 //! stall's start and end, a `DEBUG` event per sample when asked, the summary as one `INFO`
-//! event. Target `loopmon`; lags in milliseconds (`lag_ms`, as `f64`).
+//! event. Target `loopmon`; lags in milliseconds (`lag_ms`, as `f64`), a stall's length so
+//! far or in total too (`blocked_ms`).
 
 use super::Stall;
 use crate::sample::Sample;
@@ -60,7 +61,7 @@ impl Tracing {
         ::tracing::warn!(
             target: "loopmon",
             monitor = self.name.as_deref(),
-            lag_ms = millis(stall.elapsed),
+            blocked_ms = millis(stall.elapsed),
             tasks = stall.tasks,
             thread = stall.thread,
             worker = stall.worker,

@@ -189,7 +189,7 @@ fn stall_start_and_end_are_warnings_with_what_is_known() {
         [
             ("message", "runtime stalled"),
             ("monitor", "\"api\""),
-            ("lag_ms", "120.0"),
+            ("blocked_ms", "120.0"),
             ("tasks", "4"),
             ("thread", "\"tokio-runtime-worker\""),
             ("worker", "1"),
@@ -199,9 +199,9 @@ fn stall_start_and_end_are_warnings_with_what_is_known() {
         ]
     );
     // What is not known is left out.
-    assert_eq!(events[1].names(), ["message", "monitor", "lag_ms"]);
+    assert_eq!(events[1].names(), ["message", "monitor", "blocked_ms"]);
     assert_eq!(events[1].field("message"), Some("runtime stall ended"));
-    assert_eq!(events[1].millis("lag_ms"), 900.0);
+    assert_eq!(events[1].millis("blocked_ms"), 900.0);
 }
 
 #[test]

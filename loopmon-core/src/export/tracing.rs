@@ -9,8 +9,9 @@ use crate::summary::Summary;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// `d` in milliseconds, to the microsecond: `300.4`, not `300.40007299999996`.
 fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+    d.as_micros() as f64 / 1e3
 }
 
 /// One monitor's `tracing` settings.

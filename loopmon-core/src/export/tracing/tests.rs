@@ -283,3 +283,17 @@ fn default_reports_go_to_stderr_unless_a_subscriber_records_them() {
         assert!(!warnings_are_traced(), "no subscriber: stderr");
     });
 }
+
+#[test]
+fn milliseconds_read_as_written() {
+    use super::millis;
+    assert_eq!(
+        millis(Duration::from_nanos(300_400_072)).to_string(),
+        "300.4"
+    );
+    assert_eq!(
+        millis(Duration::from_nanos(100_111_438)).to_string(),
+        "100.111"
+    );
+    assert_eq!(millis(Duration::ZERO).to_string(), "0");
+}

@@ -47,7 +47,7 @@ pub struct Stall {
     /// allow (at most one interval over, one interval under). For the thread running `block_on`
     /// (`main`'s body), which has no such counter, it runs from the start of the poll that
     /// blocked to its end. A synchronous callback that blocks is part of the stall it causes.
-    /// Measured for 300 ms stalls at 10, 100 and 250 ms intervals: 0 to +3 ms off
+    /// Measured for 300 ms stalls at 10, 100 and 250 ms intervals: within 0.1 ms
     /// (`cargo run --release -p loopmon-bench --bin stalls -- lengths`).
     ///
     /// `Started`: for a thread watched by a probe (a `current_thread` runtime, the `block_on`

@@ -113,7 +113,8 @@ impl fmt::Display for Summary {
             Some(name) => write!(f, "loopmon summary for `{name}`: ")?,
             None => write!(f, "loopmon summary: ")?,
         }
-        writeln!(f, "{} ticks at {:?}", self.ticks, self.interval)?;
+        let ticks = if self.ticks == 1 { "tick" } else { "ticks" };
+        writeln!(f, "{} {ticks} at {:?}", self.ticks, self.interval)?;
         match stats.max_at() {
             None => writeln!(f, "  lag: no sample yet")?,
             Some(at) => writeln!(

@@ -108,8 +108,9 @@
 //!
 //! - **Test guard.** `#[loopmon::test(max_lag = "50ms")]` fails a test whose runtime lagged more
 //!   than 50 ms while it ran, or one of whose threads (one worker of several included) was stuck
-//!   for longer, with the worst lag and when it happened, or the stall report, then the
-//!   monitor's summary: a blocking call is caught in CI. The failure points at the test.
+//!   for longer, with the worst lag and when it happened and the longest stall report (what
+//!   blocked, and where), then the monitor's summary: a blocking call is caught in CI. The
+//!   failure points at the test.
 //! - **Without rebuilding.** `LOOPMON_INTERVAL=100ms` overrides the attribute's interval,
 //!   `LOOPMON=off` turns the monitor off; a bad value prints one warning and changes nothing.
 //! - **Checked at compile time.** Misuse (`interval = "500"`, an unknown argument, `async`

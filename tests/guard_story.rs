@@ -72,6 +72,9 @@ fn the_failure_and_the_summary_tell_one_story() {
         "the failure says {failed} ms, the summary's max {max} ms:\n{text}"
     );
     assert!(text.contains("panicked at tests/guard_story.rs:"), "{text}");
+    // What held the thread comes with the lag: the watchdog's longest report.
+    let stall = &failure[..failure.find("loopmon summary").unwrap_or(failure.len())];
+    assert!(stall.contains("\nloopmon: stall: "), "{text}");
 }
 
 #[test]

@@ -182,8 +182,8 @@ impl Running {
     ///
     /// With a `max_lag` set, when the runtime lagged more than it while the body ran, or one of
     /// its threads was stuck for longer; the message gives the worst lag, when it happened (UTC)
-    /// and the limit, or the stall report, then the monitor's summary. The panic points at the
-    /// caller: the test.
+    /// and the limit, and the longest stall report if the watchdog made one, then the
+    /// monitor's summary. The panic points at the caller: the test.
     #[track_caller]
     pub fn finish(self) {
         let Some(monitor) = &self.monitor else {

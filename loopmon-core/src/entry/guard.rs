@@ -86,15 +86,21 @@ impl LagGuard {
     }
 
     /// Panics if the worst lag or the longest stall passed the limit, with `summary` (the
-    /// monitor's) below the message. Call it once the monitor has stopped.
+    /// monitor's) below the message. A lag that failed the test comes with the longest stall
+    /// report, if any: what held the thread, and where. Call it once the monitor has stopped.
     #[track_caller]
     pub(crate) fn check(&self, summary: impl fmt::Display) {
         let state = self.lock();
+        let stall = state.stall.as_ref().filter(|s| s.elapsed > self.limit);
         if state.worst > self.limit {
             let at = state.at.unwrap_or_else(Utc::now);
-            panic!("{}\n{summary}", failure(state.worst, at, self.limit));
+            let failure = failure(state.worst, at, self.limit);
+            match stall {
+                Some(stall) => panic!("{failure}\nloopmon: {stall}\n{summary}"),
+                None => panic!("{failure}\n{summary}"),
+            }
         }
-        if let Some(stall) = state.stall.as_ref().filter(|s| s.elapsed > self.limit) {
+        if let Some(stall) = stall {
             panic!("{}\n{summary}", stall_failure(stall, self.limit));
         }
     }
@@ -197,6 +203,18 @@ mod tests {
     fn a_lag_past_the_limit_fails() {
         let guard = LagGuard::new(Duration::from_millis(50));
         guard.sampled(&Sample::new(Duration::from_millis(51), 1, Utc::now()));
+        guard.check("(summary)");
+    }
+
+    #[test]
+    #[should_panic(expected = "held it while the test ran\nloopmon: stall: worker 1 was \
+                               blocked for 300ms\n(summary)")]
+    fn a_lag_past_the_limit_comes_with_the_stall_report() {
+        let guard = LagGuard::new(Duration::from_millis(50));
+        guard.sampled(&Sample::new(Duration::from_millis(200), 1, Utc::now()));
+        let mut stall = Stall::new(StallKind::Ended, Duration::from_millis(300));
+        stall.worker = Some(1);
+        guard.stalled(&stall);
         guard.check("(summary)");
     }
 

@@ -139,7 +139,8 @@
 //!   | `loopmon_stalls_total` | counter | stalls the watchdog saw begin |
 //!   | `loopmon_stall_seconds` | histogram | the length of each stall the watchdog saw end |
 //!
-//!   The two stall series appear with the first stall.
+//!   The two stall series are there from the start, at 0, while the stall watchdog is on (an
+//!   alert on `increase(loopmon_stalls_total[5m]) > 0` sees the first stall too).
 //!
 //!   Each has the label `runtime="<name>"` when the monitor is [named](Builder::name).
 //! - **`tracing`**: a `WARN` event for each sample over the [report

@@ -112,7 +112,7 @@ impl SleepMonitor {
             self.interval,
             runtime.clone(),
             self.callbacks,
-            Reporter::new(self.report),
+            Reporter::new(self.report, self.stalls.enabled),
         ));
         let due = schedule.next();
         if let Some(watch) = self.stalls.start(self.interval, runtime, &monitor, due) {

@@ -71,15 +71,18 @@ pub(crate) struct Export {
 }
 
 impl Export {
-    /// Registers the metrics if asked: the metrics recorder must be installed by now.
+    /// Registers the metrics if asked, the stall series too when `watched` (the stall
+    /// watchdog is on). A recorder installed later gets them too, at its first use.
     #[cfg_attr(
         not(any(feature = "metrics", feature = "tracing")),
         allow(unused_variables)
     )]
-    pub(crate) fn new(settings: &Settings, name: Option<&Arc<str>>) -> Export {
+    pub(crate) fn new(settings: &Settings, name: Option<&Arc<str>>, watched: bool) -> Export {
         Export {
             #[cfg(feature = "metrics")]
-            metrics: settings.metrics.then(|| metrics::Metrics::new(name)),
+            metrics: settings
+                .metrics
+                .then(|| metrics::Metrics::new(name, watched)),
             #[cfg(feature = "tracing")]
             tracing: tracing::Tracing::new(name.cloned(), settings.trace_samples),
         }

@@ -91,8 +91,11 @@ impl Builder {
     /// | `loopmon_lag_seconds` | histogram | seconds | the lag of each sample |
     /// | `loopmon_tasks` | gauge | tasks | alive tasks at the last sample, not counting loopmon's own |
     /// | `loopmon_lag_over_threshold_total` | counter | samples | samples over the [report threshold](Self::report_threshold) |
-    /// | `loopmon_stalls_total` | counter | stalls | stalls the watchdog saw begin (appears at the first) |
-    /// | `loopmon_stall_seconds` | histogram | seconds | the length of each stall the watchdog saw end (appears at the first) |
+    /// | `loopmon_stalls_total` | counter | stalls | stalls the watchdog saw begin |
+    /// | `loopmon_stall_seconds` | histogram | seconds | the length of each stall the watchdog saw end |
+    ///
+    /// The stall series are registered with the others (at 0) while the stall watchdog is on,
+    /// and not at all when it is off.
     ///
     /// Each carries the label `runtime="<name>"` when the monitor has a [name](Self::name).
     ///
@@ -138,10 +141,11 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    /// Registers the metrics, if asked: call with the recorder in place.
-    pub(crate) fn new(settings: Settings) -> Reporter {
+    /// Registers the metrics, if asked (the stall series too when `watched`: the stall
+    /// watchdog is on).
+    pub(crate) fn new(settings: Settings, watched: bool) -> Reporter {
         Reporter {
-            export: Export::new(&settings.export, settings.name.as_ref()),
+            export: Export::new(&settings.export, settings.name.as_ref(), watched),
             stats: Recorder::new(settings.threshold),
             name: settings.name,
             threshold: settings.threshold,

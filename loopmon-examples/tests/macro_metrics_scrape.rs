@@ -53,6 +53,21 @@ async fn an_exporter_installed_in_the_body_gets_every_metric() {
     let exporter = example::install_exporter(); // the monitor is already running
     let addr = serve(exporter);
     tokio::time::sleep(Duration::from_millis(30)).await;
+    // Before any stall, the stall series are there at 0: the first stall is an increase.
+    let (_, before) = tokio::task::spawn_blocking(move || example::get(addr, "/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        value(&before, "loopmon_stalls_total"),
+        Some(0.0),
+        "{before}"
+    );
+    assert_eq!(
+        value(&before, "loopmon_stall_seconds_count"),
+        Some(0.0),
+        "{before}"
+    );
     std::thread::sleep(Duration::from_millis(300)); // a blocking call in the body
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (status, metrics) = tokio::task::spawn_blocking(move || example::get(addr, "/metrics"))

@@ -27,6 +27,9 @@ pub(crate) const RUNTIME_LABEL: &str = "runtime";
 #[derive(Debug)]
 pub(crate) struct Metrics {
     labels: Vec<Label>,
+    /// The stall watchdog is on: the stall series are registered with the others, at 0, so
+    /// that the first stall shows as an increase.
+    watched: bool,
     /// The handles, and the recorder they were registered with.
     bound: Mutex<Bound>,
 }
@@ -38,8 +41,7 @@ struct Bound {
     lag: Histogram,
     tasks: Gauge,
     over_threshold: Counter,
-    /// The stall series, registered at the first stall, so that none shows for a monitor whose
-    /// watchdog never reports one (or is off).
+    /// The stall series: none for a monitor whose watchdog is off.
     stalls: Option<Counter>,
     stall_seconds: Option<Histogram>,
 }
@@ -50,13 +52,14 @@ fn current_recorder() -> usize {
 }
 
 impl Metrics {
-    pub(crate) fn new(name: Option<&Arc<str>>) -> Metrics {
+    pub(crate) fn new(name: Option<&Arc<str>>, watched: bool) -> Metrics {
         let labels: Vec<Label> = name
             .map(|name| Label::new(RUNTIME_LABEL, name.to_string()))
             .into_iter()
             .collect();
         let metrics = Metrics {
             labels,
+            watched,
             bound: Mutex::new(Bound {
                 recorder: 0,
                 lag: Histogram::noop(),
@@ -92,8 +95,12 @@ impl Metrics {
                 lag: metrics::histogram!(LAG_SECONDS, self.labels.clone()),
                 tasks: metrics::gauge!(TASKS, self.labels.clone()),
                 over_threshold: metrics::counter!(LAG_OVER_THRESHOLD_TOTAL, self.labels.clone()),
-                stalls: None,
-                stall_seconds: None,
+                stalls: self
+                    .watched
+                    .then(|| metrics::counter!(STALLS_TOTAL, self.labels.clone())),
+                stall_seconds: self
+                    .watched
+                    .then(|| metrics::histogram!(STALL_SECONDS, self.labels.clone())),
             };
         }
         bound
@@ -205,18 +212,19 @@ mod tests {
         let logger = Logger(log.clone());
         let at = chrono::Utc::now();
         metrics::with_local_recorder(&logger, || {
-            let metrics = Metrics::new(Some(&Arc::from("api")));
+            let metrics = Metrics::new(Some(&Arc::from("api")), true);
             assert_eq!(
                 log.registered.lock().unwrap().len(),
-                3,
-                "no stall series before a stall"
+                5,
+                "the stall series from the start, at 0"
             );
             metrics.sample(&Sample::new(Duration::from_millis(2), 7, at), false);
             metrics.sample(&Sample::new(Duration::from_millis(250), 8, at), true);
             metrics.stall_started();
             metrics.stall_ended(Duration::from_millis(1500));
         });
-        metrics::with_local_recorder(&logger, || Metrics::new(None));
+        // Without the watchdog: no stall series.
+        metrics::with_local_recorder(&logger, || Metrics::new(None, false));
         let registered = log.registered.lock().unwrap().clone();
         assert_eq!(
             registered,
@@ -253,7 +261,7 @@ mod tests {
     /// A recorder that comes after the monitor started still gets every metric from then on.
     #[test]
     fn a_recorder_installed_after_the_monitor_started_gets_every_metric() {
-        let metrics = Metrics::new(None); // bound to no recorder yet
+        let metrics = Metrics::new(None, true); // bound to no recorder yet
         let log = Arc::new(Log::default());
         let logger = Logger(log.clone());
         let at = chrono::Utc::now();

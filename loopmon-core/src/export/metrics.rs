@@ -1,7 +1,7 @@
 //! The `metrics` export: each sample into `loopmon_lag_seconds` and `loopmon_tasks`, samples
 //! over the report threshold into `loopmon_lag_over_threshold_total`, the watchdog's stalls into
 //! `loopmon_stalls_total` (when one begins) and `loopmon_stall_seconds` (its length, when it
-//! ends). The names and units are documented once, in the facade's manual.
+//! ends). The names and units are documented on `Builder::metrics`.
 
 use crate::sample::Sample;
 use metrics::{Counter, Gauge, Histogram, Label, Recorder, Unit};
@@ -41,7 +41,8 @@ struct Bound {
     lag: Histogram,
     tasks: Gauge,
     over_threshold: Counter,
-    /// The stall series: none for a monitor whose watchdog is off.
+    /// The stall series, registered with the others when the watchdog is on (`watched`),
+    /// not at all when it is off (it reports no stall then).
     stalls: Option<Counter>,
     stall_seconds: Option<Histogram>,
 }
@@ -117,22 +118,16 @@ impl Metrics {
 
     /// Counts one stall, which the watchdog saw begin.
     pub(crate) fn stall_started(&self) {
-        let mut bound = self.bind();
-        let labels = &self.labels;
-        bound
-            .stalls
-            .get_or_insert_with(|| metrics::counter!(STALLS_TOTAL, labels.clone()))
-            .increment(1);
+        if let Some(stalls) = &self.bind().stalls {
+            stalls.increment(1);
+        }
     }
 
     /// Records the full length of one stall.
     pub(crate) fn stall_ended(&self, elapsed: Duration) {
-        let mut bound = self.bind();
-        let labels = &self.labels;
-        bound
-            .stall_seconds
-            .get_or_insert_with(|| metrics::histogram!(STALL_SECONDS, labels.clone()))
-            .record(elapsed.as_secs_f64());
+        if let Some(stall_seconds) = &self.bind().stall_seconds {
+            stall_seconds.record(elapsed.as_secs_f64());
+        }
     }
 }
 

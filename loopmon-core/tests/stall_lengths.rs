@@ -43,6 +43,15 @@ fn assert_about(reported: &[Duration], blocked: Duration) {
     );
 }
 
+/// Blocks one worker of `rt` for `d` with a spawned task; returns which worker it was.
+fn block_a_worker(rt: &tokio::runtime::Runtime, d: Duration) -> Option<usize> {
+    rt.block_on(rt.spawn(async move {
+        std::thread::sleep(d);
+        tokio::runtime::worker_index()
+    }))
+    .unwrap()
+}
+
 #[test]
 fn a_blocking_sync_callback_on_current_thread_is_reported_with_its_length() {
     let ended = Ended::default();
@@ -86,12 +95,7 @@ fn a_stuck_worker_is_reported_with_its_length_at_the_default_interval() {
             .unwrap()
             .install(rt.handle());
         std::thread::sleep((250 + phase) * MS);
-        let worker = rt
-            .block_on(rt.spawn(async {
-                std::thread::sleep(300 * MS);
-                tokio::runtime::worker_index()
-            }))
-            .unwrap();
+        let worker = block_a_worker(&rt, 300 * MS);
         std::thread::sleep(150 * MS);
         handle.stop();
         assert_about(&ended.of(worker), 300 * MS);
@@ -164,12 +168,7 @@ fn a_stall_whose_end_is_seen_late_keeps_its_length() {
         .unwrap()
         .install(rt.handle());
     std::thread::sleep(250 * MS);
-    let worker = rt
-        .block_on(rt.spawn(async {
-            std::thread::sleep(300 * MS);
-            tokio::runtime::worker_index()
-        }))
-        .unwrap();
+    let worker = block_a_worker(&rt, 300 * MS);
     std::thread::sleep(400 * MS);
     handle.stop();
     assert_about(&ended.of(worker), 300 * MS);

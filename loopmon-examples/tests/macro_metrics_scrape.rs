@@ -43,6 +43,16 @@ fn value(exposition: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
+/// Scrapes `/metrics` at `addr` from a blocking thread; the exposition, once answered 200.
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    let (status, metrics) = tokio::task::spawn_blocking(move || example::get(addr, "/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    metrics
+}
+
 #[loopmon::test(
     metrics = true,
     interval = "10ms",
@@ -54,10 +64,7 @@ async fn an_exporter_installed_in_the_body_gets_every_metric() {
     let addr = serve(exporter);
     tokio::time::sleep(Duration::from_millis(30)).await;
     // Before any stall, the stall series are there at 0: the first stall is an increase.
-    let (_, before) = tokio::task::spawn_blocking(move || example::get(addr, "/metrics"))
-        .await
-        .unwrap()
-        .unwrap();
+    let before = scrape(addr).await;
     assert_eq!(
         value(&before, "loopmon_stalls_total"),
         Some(0.0),
@@ -70,11 +77,7 @@ async fn an_exporter_installed_in_the_body_gets_every_metric() {
     );
     std::thread::sleep(Duration::from_millis(300)); // a blocking call in the body
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (status, metrics) = tokio::task::spawn_blocking(move || example::get(addr, "/metrics"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status, "HTTP/1.1 200 OK");
+    let metrics = scrape(addr).await;
     let count = value(&metrics, "loopmon_lag_seconds_count");
     let sum = value(&metrics, "loopmon_lag_seconds_sum");
     assert!(count >= Some(3.0), "{metrics}");

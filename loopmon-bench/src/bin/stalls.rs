@@ -29,13 +29,16 @@ const MS: Duration = Duration::from_millis(1);
 type Log = Arc<Mutex<Vec<(Instant, Stall)>>>;
 
 fn monitor(log: &Log, interval: Duration, threshold: Duration) -> SleepMonitor {
+    builder(log, interval, threshold).build().unwrap()
+}
+
+/// A monitor's builder whose stall reports go into `log`, with when they came.
+fn builder(log: &Log, interval: Duration, threshold: Duration) -> loopmon::Builder {
     let log = log.clone();
     SleepMonitor::builder()
         .interval(interval)
         .stall_threshold(threshold)
         .on_stall(move |s: &Stall| log.lock().unwrap().push((Instant::now(), s.clone())))
-        .build()
-        .unwrap()
 }
 
 /// A runtime with loopmon's hooks, as the macros build it: stall reports know every worker.
@@ -128,23 +131,15 @@ fn stall_in(
             let rt = current_thread();
             let real = Arc::new(Mutex::new(None));
             let seen = real.clone();
-            let h = {
-                let log = log.clone();
-                SleepMonitor::builder()
-                    .interval(interval)
-                    .stall_threshold(threshold)
-                    .on_stall(move |s: &Stall| {
-                        log.lock().unwrap().push((Instant::now(), s.clone()))
-                    })
-                    .callback(move |s: &loopmon::Sample| {
-                        let mut r = seen.lock().unwrap();
-                        if s.tick >= 3 && r.is_none() {
-                            *r = Some(block(stall));
-                        }
-                    })
-                    .build()
-                    .unwrap()
-            };
+            let h = builder(&log, interval, threshold)
+                .callback(move |s: &loopmon::Sample| {
+                    let mut r = seen.lock().unwrap();
+                    if s.tick >= 3 && r.is_none() {
+                        *r = Some(block(stall));
+                    }
+                })
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let h = h.start();
                 tokio::time::sleep(5 * interval + phase + stall + 50 * MS).await;
